@@ -1,0 +1,1 @@
+"""Models of boards (filled by its own issue)."""

@@ -1,0 +1,1 @@
+"""Models of hierarchies (filled by its own issue)."""
