@@ -22,7 +22,9 @@ class Tenant(models.Model):
     shared_secret = EncryptedTextField()
     installation_id = models.CharField(max_length=255, blank=True, default="")
     product_type = models.CharField(max_length=32, blank=True, default="jira")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.INSTALLED)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.INSTALLED
+    )
     installed_at = models.DateTimeField()
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

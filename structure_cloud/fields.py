@@ -38,7 +38,9 @@ def decrypt_text(token: str) -> str:
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """Text stored as a Fernet token; the database never sees the plain value."""
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+    def from_db_value(
+        self, value: str | None, expression: Any, connection: Any
+    ) -> str | None:
         return None if value is None else decrypt_text(value)
 
     def get_prep_value(self, value: Any) -> Any:

@@ -54,7 +54,9 @@ CONNECT_ALLOWED_HOSTS: list[str] = env.list(
 )
 # Seconds of clock skew tolerated on incoming JWTs.
 CONNECT_JWT_LEEWAY_S: int = env.int("CONNECT_JWT_LEEWAY_S", default=30)
-CONNECT_INSTALL_KEY_TIMEOUT_S: float = env.float("CONNECT_INSTALL_KEY_TIMEOUT_S", default=5.0)
+CONNECT_INSTALL_KEY_TIMEOUT_S: float = env.float(
+    "CONNECT_INSTALL_KEY_TIMEOUT_S", default=5.0
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -159,7 +161,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -175,7 +179,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Requests larger than this are refused with 400 before any view sees them.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -199,7 +205,9 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

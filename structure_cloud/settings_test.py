@@ -9,10 +9,14 @@ import hashlib
 import os
 from pathlib import Path
 
-_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
+_CHECKOUT = hashlib.sha256(
+    str(Path(__file__).resolve().parent.parent).encode()
+).hexdigest()[:8]
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
-os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0wMDAwMDA=")
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEY", "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0wMDAwMDA="
+)
 os.environ.setdefault("AUDIT_SIGNING_KEY", "test-audit-signing-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")

@@ -14,7 +14,7 @@ def _database_ok() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+            return bool(cursor.fetchone() == (1,))
     except Exception:
         logger.exception("healthz: database check failed")
         return False
@@ -24,7 +24,7 @@ def _cache_ok() -> bool:
     try:
         cache = caches["default"]
         cache.set("healthz", "ok", 10)
-        return cache.get("healthz") == "ok"
+        return bool(cache.get("healthz") == "ok")
     except Exception:
         logger.exception("healthz: cache check failed")
         return False

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from jira_sync import apis as jira_sync_apis
+from jira_sync import views as jira_sync_views
+from structure_cloud import views
+
+api_v1 = [
+    path("me", jira_sync_apis.MeApi.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("atlassian-connect.json", jira_sync_views.descriptor, name="descriptor"),
+    path("connect/", include("jira_sync.urls")),
+    path("board/", include("boards.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

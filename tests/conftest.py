@@ -1,0 +1,150 @@
+"""Global fixtures: services check, tenants, Connect tokens, the API client."""
+
+import time
+from typing import Any
+
+import jwt
+import psycopg
+import pytest
+import redis
+from atlassian_jwt.url_utils import hash_url
+from django.conf import settings
+from django.core.cache import caches
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from jira_sync.models import Tenant
+
+
+def _services_problem() -> str | None:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        try:
+            psycopg.connect(
+                host=db["HOST"] or "127.0.0.1",
+                port=int(db["PORT"] or 5432),
+                user=db["USER"],
+                password=db["PASSWORD"] or None,
+                dbname=db["NAME"],
+                connect_timeout=3,
+            ).close()
+        except psycopg.Error as exc:
+            first = (
+                str(exc).strip().splitlines()[0]
+                if str(exc).strip()
+                else type(exc).__name__
+            )
+            return (
+                f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT']} ({first}); "
+                "start it or set DATABASE_URL."
+            )
+    if settings.REDIS_URL:
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            return f"Redis is not reachable at {settings.REDIS_URL} ({exc}); start it or set REDIS_URL."
+    return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problem = _services_problem()
+    if problem:
+        pytest.exit(problem, returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches() -> None:
+    """Each test starts with empty caches (only this checkout's key prefix)."""
+    for alias in settings.CACHES:
+        if settings.REDIS_URL:
+            _clear_prefix(alias)
+        else:
+            caches[alias].clear()
+
+
+def _clear_prefix(alias: str) -> None:
+    cache = caches[alias]
+    client = cache.client.get_client(write=True)  # type: ignore[attr-defined]
+    prefix = settings.CACHES[alias]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+TENANT_SECRET = "tenant-a-shared-secret-0123456789abcdef"
+
+
+def tenant_make(
+    client_key: str = "tenant-a",
+    base_url: str = "https://tenant-a.atlassian.net",
+    secret: str = TENANT_SECRET,
+    **fields: Any,
+) -> Tenant:
+    return Tenant.objects.create(
+        client_key=client_key,
+        base_url=base_url,
+        shared_secret=secret,
+        installed_at=timezone.now(),
+        **fields,
+    )
+
+
+def tenant_token(
+    tenant: Tenant | None = None,
+    *,
+    method: str = "GET",
+    path: str = "/",
+    account_id: str = "user-1",
+    qsh: str | None = None,
+    secret: str | None = None,
+    iss: str | None = None,
+    expires_in: int = 180,
+    **extra: Any,
+) -> str:
+    """A Connect HS256 token as Jira makes it (page, webhook or context token)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": iss
+        if iss is not None
+        else (tenant.client_key if tenant else "tenant-a"),
+        "sub": account_id,
+        "iat": now - 5,
+        "exp": now + expires_in,
+        "qsh": qsh if qsh is not None else hash_url(method, path),
+        **extra,
+    }
+    key = (
+        secret
+        if secret is not None
+        else (tenant.shared_secret if tenant else TENANT_SECRET)
+    )
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+@pytest.fixture
+def tenant(db: None) -> Tenant:
+    return tenant_make()
+
+
+@pytest.fixture
+def other_tenant(db: None) -> Tenant:
+    return tenant_make(
+        client_key="tenant-b",
+        base_url="https://tenant-b.atlassian.net",
+        secret="tenant-b-shared-secret-fedcba9876543210",
+    )
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def context_client(tenant: Tenant, account_id: str = "user-1") -> APIClient:
+    """An API client that sends a context token (qsh `context-qsh`) for the viewer."""
+    client = APIClient()
+    token = tenant_token(
+        tenant, account_id=account_id, qsh="context-qsh", expires_in=900
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"JWT {token}")
+    return client

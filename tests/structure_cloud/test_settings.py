@@ -1,0 +1,101 @@
+"""Start-up configuration: secrets, embedded defaults, production security."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_of(env: dict[str, str], expr: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in _APP_VARS}
+    code = f"import django; django.setup(); from django.conf import settings as s; print({expr})"
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "structure_cloud.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+_APP_VARS = {
+    "DEBUG",
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEY",
+    "AUDIT_SIGNING_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "CACHE_KEY_PREFIX",
+    "DJANGO_SETTINGS_MODULE",
+}
+
+SECRETS = {
+    "SECRET_KEY": "k" * 50,
+    "FIELD_ENCRYPTION_KEY": "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0wMDAwMDA=",
+    "AUDIT_SIGNING_KEY": "a" * 32,
+}
+
+
+@pytest.mark.parametrize("missing", sorted(SECRETS))
+def test_missing_secret_outside_debug_stops_startup_naming_it(missing: str) -> None:
+    env = {k: v for k, v in SECRETS.items() if k != missing}
+    result = settings_of(env, "s.SECRET_KEY")
+    assert result.returncode != 0
+    assert f"{missing} is not set" in result.stderr
+
+
+def test_debug_runs_on_embedded_defaults_without_any_service() -> None:
+    result = settings_of(
+        {"DEBUG": "1"},
+        "s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
+        "s.CELERY_TASK_ALWAYS_EAGER",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "django.db.backends.sqlite3 django.core.cache.backends.locmem.LocMemCache True"
+    )
+
+
+def test_urls_switch_to_postgres_redis_and_a_broker() -> None:
+    result = settings_of(
+        {
+            **SECRETS,
+            "DATABASE_URL": "postgres://u:p@db.internal:5432/sc",
+            "REDIS_URL": "redis://cache.internal:6379/0",
+            "CELERY_BROKER_URL": "redis://cache.internal:6379/1",
+        },
+        "s.DATABASES['default']['ENGINE'], s.CACHES['jira']['BACKEND'], "
+        "s.CELERY_TASK_ALWAYS_EAGER",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "django_redis.cache.RedisCache",
+        "False",
+    ]
+
+
+def test_production_turns_on_tls_settings() -> None:
+    result = settings_of(
+        SECRETS,
+        "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "True 31536000 True True ('HTTP_X_FORWARDED_PROTO', 'https')"
+    )
+
+
+def test_cache_ttls_stay_between_one_minute_and_several_hours() -> None:
+    from django.conf import settings
+
+    assert all(60 <= ttl <= 6 * 3600 for ttl in settings.JIRA_CACHE_TTLS.values())
