@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "jira_sync",
     "hierarchies",
     "boards",
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "structure_cloud.middleware.FrameEmbeddingMiddleware",
 ]
@@ -225,3 +228,73 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Auditing: the audit log, temporary database access, anomaly detection ----------
+# A signed checkpoint every N entries (and hourly by beat, even when idle).
+AUDIT_CHECKPOINT_EVERY: int = env.int("AUDIT_CHECKPOINT_EVERY", default=100)
+AUDIT_CHECKPOINT_MAX_AGE_S: int = env.int("AUDIT_CHECKPOINT_MAX_AGE_S", default=7200)
+# Optional append-only copy of the checkpoints outside the database (JSON lines).
+AUDIT_CHECKPOINT_FILE: str = env.str("AUDIT_CHECKPOINT_FILE", default="")
+AUDIT_ON_CALL_GROUP: str = env.str("AUDIT_ON_CALL_GROUP", default="on-call")
+# OS user name -> Django username, for commands run without --engineer.
+AUDIT_ENGINEER_USERNAMES: dict[str, str] = env.dict(
+    "AUDIT_ENGINEER_USERNAMES", default={}
+)
+AUDIT_DB_ACCESS_MAX_TTL_S: int = env.int("AUDIT_DB_ACCESS_MAX_TTL_S", default=4 * 3600)
+AUDIT_DB_ACCESS_PENDING_TTL_S: int = env.int(
+    "AUDIT_DB_ACCESS_PENDING_TTL_S", default=3600
+)
+AUDIT_DB_ACCESS_APPROVALS: dict[str, int] = {
+    "read": env.int("AUDIT_DB_ACCESS_READ_APPROVALS", default=1),
+    "write": env.int("AUDIT_DB_ACCESS_WRITE_APPROVALS", default=2),
+}
+AUDIT_DB_ACCESS_CONNECTION_LIMIT: int = env.int(
+    "AUDIT_DB_ACCESS_CONNECTION_LIMIT", default=2
+)
+# Roles are cluster-wide: one deployment per prefix. Group roles are
+# "<AUDIT_DB_ROLE_PREFIX>_support_read|write"; temporary roles start with
+# AUDIT_DB_TEMP_ROLE_PREFIX and the sweep drops any such role without a live grant.
+AUDIT_DB_ROLE_PREFIX: str = env.str("AUDIT_DB_ROLE_PREFIX", default="sc")
+AUDIT_DB_TEMP_ROLE_PREFIX: str = env.str("AUDIT_DB_TEMP_ROLE_PREFIX", default="tmp_")
+# Where engineers connect (the URI shown once); defaults to the app's database.
+AUDIT_DB_ACCESS_HOST: str = env.str("AUDIT_DB_ACCESS_HOST", default="")
+AUDIT_DB_ACCESS_PORT: str = env.str("AUDIT_DB_ACCESS_PORT", default="")
+# Anomaly rules (auditing/anomalies.py). Working hours per engineer (username or
+# "default"): [start_hour, end_hour) on the listed ISO weekdays (1 = Monday), in "tz".
+AUDIT_ANOMALY_WORKING_HOURS: dict[str, dict[str, Any]] = {
+    "default": {"tz": "UTC", "start": 8, "end": 19, "weekdays": [1, 2, 3, 4, 5]}
+}
+AUDIT_ANOMALY_MAX_REQUESTS_PER_DAY: int = env.int(
+    "AUDIT_ANOMALY_MAX_REQUESTS_PER_DAY", default=3
+)
+AUDIT_ANOMALY_TTL_NEAR_CAP_RATIO: float = env.float(
+    "AUDIT_ANOMALY_TTL_NEAR_CAP_RATIO", default=0.9
+)
+AUDIT_ANOMALY_SPIKE_WINDOW_S: int = env.int("AUDIT_ANOMALY_SPIKE_WINDOW_S", default=600)
+AUDIT_ANOMALY_SPIKE_MAX_EVENTS: int = env.int(
+    "AUDIT_ANOMALY_SPIKE_MAX_EVENTS", default=200
+)
+AUDIT_ANOMALY_MAX_TENANTS_PER_REQUEST: int = env.int(
+    "AUDIT_ANOMALY_MAX_TENANTS_PER_REQUEST", default=1
+)
+AUDIT_ANOMALY_LOOKBACK_S: int = env.int("AUDIT_ANOMALY_LOOKBACK_S", default=86400)
+# On-call rota: shifts {"user": username, "start": ISO datetime, "end": ISO datetime}.
+# Empty: the rule "requester not on call" stays quiet (everyone in the group counts).
+AUDIT_ON_CALL_ROTA: list[dict[str, str]] = []
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "auditing-db-access-expire": {
+            "task": "auditing.tasks.db_access_expire_all",
+            "schedule": 60.0,
+        },
+        "auditing-anomalies-detect": {
+            "task": "auditing.tasks.anomalies_detect",
+            "schedule": 300.0,
+        },
+        "auditing-checkpoint-write": {
+            "task": "auditing.tasks.audit_checkpoint_write",
+            "schedule": 3600.0,
+        },
+    }
+)

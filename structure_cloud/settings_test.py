@@ -33,3 +33,6 @@ SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{_CHECKOUT}"
 TEST_CHECKOUT_ID = _CHECKOUT
+# PostgreSQL roles are cluster-wide and shared by every checkout: keep ours apart.
+AUDIT_DB_ROLE_PREFIX = f"sc{_CHECKOUT}"
+AUDIT_DB_TEMP_ROLE_PREFIX = f"tmp{_CHECKOUT}_"
