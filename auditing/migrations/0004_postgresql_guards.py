@@ -33,9 +33,9 @@ def forwards(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
-    schema_editor.execute(APPEND_ONLY_FUNCTION)
+    schema_editor.execute(APPEND_ONLY_FUNCTION, None)
     for table in TABLES:
-        schema_editor.execute(TRIGGER.format(table=table))
+        schema_editor.execute(TRIGGER.format(table=table), None)
     group_roles_ensure(connection)
     tenant_table_apply(connection, TENANT)
     tenant_table_apply(connection, AUDIT_EVENT)
