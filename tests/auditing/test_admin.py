@@ -1,0 +1,164 @@
+"""The on-call admin: who gets in, what it shows, and that its actions are audited."""
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from auditing.models import Alert, AuditEvent, DbAccessRequest
+from auditing.services.alerts import alert_raise
+from auditing.services.db_access import db_access_request_create
+from tests.auditing.conftest import engineer_make
+from tests.conftest import TENANT_SECRET
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user, *, verified: bool = True) -> Client:
+    client = Client()
+    client.force_login(user)
+    if verified:
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def test_on_call_engineer_with_totp_gets_in(alice):
+    assert _client(alice).get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/admin/", "/admin/auditing/auditevent/", "/admin/auditing/dbaccessrequest/"],
+)
+def test_without_second_factor_redirects_to_login(alice, url):
+    response = _client(alice, verified=False).get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_staff_outside_on_call_cannot_use_admin(db):
+    outsider = engineer_make("mallory", on_call=False)
+    outsider.is_superuser = True
+    outsider.save()
+    response = _client(outsider).get("/admin/auditing/auditevent/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_anonymous_is_sent_to_login(db):
+    response = Client().get("/admin/jira_sync/tenant/")
+    assert response.status_code == 302
+
+
+def test_tenant_page_never_shows_the_shared_secret(alice, tenant):
+    client = _client(alice)
+    listing = client.get("/admin/jira_sync/tenant/")
+    detail = client.get(f"/admin/jira_sync/tenant/{tenant.pk}/change/")
+    assert listing.status_code == detail.status_code == 200
+    assert b"tenant-a" in detail.content
+    assert TENANT_SECRET.encode() not in detail.content
+    assert b"shared" not in detail.content.lower()
+
+
+def test_audit_log_is_read_only_and_filterable(alice):
+    from auditing.services import audit_event_record
+
+    event = audit_event_record(action="structure.renamed", actor="u1", tenant_key="t")
+    client = _client(alice)
+    assert (
+        client.get("/admin/auditing/auditevent/?action=structure.renamed").status_code
+        == 200
+    )
+    assert client.get("/admin/auditing/auditevent/add/").status_code == 403
+    assert (
+        client.post(f"/admin/auditing/auditevent/{event.pk}/delete/").status_code == 403
+    )
+    response = client.post(
+        f"/admin/auditing/auditevent/{event.pk}/change/", {"actor": "x"}
+    )
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.actor == "u1"
+
+
+def _action(client, url, action, ids, comment=None):
+    data = {"action": action, "_selected_action": [str(i) for i in ids]}
+    if comment is not None:
+        data |= {"apply": "1", "comment": comment}
+    return client.post(url, data)
+
+
+def test_admin_approve_follows_the_command_rules(alice, bob):
+    request = db_access_request_create(
+        requester=alice,
+        reason="investigate a broken structure",
+        ticket="OPS-1",
+        scope="read",
+        ttl_seconds=1800,
+    )
+    url = "/admin/auditing/dbaccessrequest/"
+    ask = _action(_client(bob), url, "approve", [request.pk])
+    assert ask.status_code == 200 and b"Comment" in ask.content
+    # Alice cannot approve her own request through the admin either.
+    _action(_client(alice), url, "approve", [request.pk], "me")
+    request.refresh_from_db()
+    assert request.state == DbAccessRequest.State.PENDING
+    _action(_client(bob), url, "approve", [request.pk], "looks fine")
+    request.refresh_from_db()
+    assert request.state == DbAccessRequest.State.ISSUED
+    reviewed = AuditEvent.objects.get(action="db_access.reviewed")
+    assert reviewed.actor == "bob"
+
+
+def test_admin_unreviewed_queue_and_post_review(alice, bob):
+    request = db_access_request_create(
+        requester=alice,
+        reason="investigate a broken structure",
+        ticket="OPS-1",
+        scope="read",
+        ttl_seconds=1800,
+    )
+    DbAccessRequest.objects.filter(pk=request.pk).update(
+        state=DbAccessRequest.State.ENDED
+    )
+    client = _client(bob)
+    queue = client.get("/admin/auditing/dbaccessrequest/?post_review=todo")
+    assert b"OPS-1" in queue.content
+    _action(
+        client, "/admin/auditing/dbaccessrequest/", "post_review", [request.pk], "ok"
+    )
+    request.refresh_from_db()
+    assert request.post_reviewed_by == bob
+    assert (
+        b"OPS-1"
+        not in client.get("/admin/auditing/dbaccessrequest/?post_review=todo").content
+    )
+
+
+def test_admin_acknowledge_alert(alice):
+    alert = alert_raise(
+        rule="write_scope", severity="warning", fingerprint="f1", summary="s"
+    )
+    _action(_client(alice), "/admin/auditing/alert/", "acknowledge", [alert.pk], "seen")
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == alice
+    assert AuditEvent.objects.filter(
+        action="alert.acknowledged", actor="alice"
+    ).exists()
+    assert Alert.objects.count() == 1
+
+
+def test_admin_changes_are_audited(alice):
+    alice.is_superuser = True
+    alice.save()
+    client = _client(alice)
+    response = client.post(
+        "/admin/auth/group/add/", {"name": "reviewers", "permissions": []}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="admin.added")
+    assert event.actor == "alice"
+    assert event.target_type == "auth.group"
