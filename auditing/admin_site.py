@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from django_otp.admin import OTPAdminSite  # type: ignore[import-untyped]
+from django_otp.admin import OTPAdminSite
 
 from auditing.selectors import user_is_on_call_engineer
 from auditing.services.audit_log import audit_event_record

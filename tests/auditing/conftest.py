@@ -109,7 +109,7 @@ def _drop_group_roles(django_db_setup: None, django_db_blocker: Any) -> Iterator
     """The migration's group roles are cluster-wide: remove them after the run."""
     yield
     with django_db_blocker.unblock():
-        _drop_roles([n for n in temp_roles()])
+        _drop_roles(list(temp_roles()))
         with admin_connect() as conn:
             for scope in ("read", "write"):
                 name = group_role(scope)

@@ -1,9 +1,13 @@
 """The on-call admin: who gets in, what it shows, and that its actions are audited."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp import DEVICE_ID_SESSION_KEY  # type: ignore[import-untyped,unused-ignore]
+from django_otp.plugins.otp_totp.models import (  # type: ignore[import-untyped,unused-ignore]
+    TOTPDevice,
+)
 
 from auditing.models import Alert, AuditEvent, DbAccessRequest
 from auditing.services.alerts import alert_raise
@@ -84,7 +88,9 @@ def test_audit_log_is_read_only_and_filterable(alice):
     assert event.actor == "u1"
 
 
-def _action(client, url, action, ids, comment=None):
+def _action(
+    client: Client, url: str, action: str, ids: list[int], comment: str | None = None
+) -> Any:
     data = {"action": action, "_selected_action": [str(i) for i in ids]}
     if comment is not None:
         data |= {"apply": "1", "comment": comment}
@@ -101,7 +107,8 @@ def test_admin_approve_follows_the_command_rules(alice, bob):
     )
     url = "/admin/auditing/dbaccessrequest/"
     ask = _action(_client(bob), url, "approve", [request.pk])
-    assert ask.status_code == 200 and b"Comment" in ask.content
+    assert ask.status_code == 200
+    assert b"Comment" in ask.content
     # Alice cannot approve her own request through the admin either.
     _action(_client(alice), url, "approve", [request.pk], "me")
     request.refresh_from_db()
@@ -142,6 +149,7 @@ def test_admin_acknowledge_alert(alice):
     alert = alert_raise(
         rule="write_scope", severity="warning", fingerprint="f1", summary="s"
     )
+    assert alert is not None
     _action(_client(alice), "/admin/auditing/alert/", "acknowledge", [alert.pk], "seen")
     alert.refresh_from_db()
     assert alert.acknowledged_by == alice

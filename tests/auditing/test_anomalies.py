@@ -1,6 +1,7 @@
 """Each anomaly rule fires on a crafted history and stays quiet on a normal one."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -17,7 +18,14 @@ pytestmark = pytest.mark.django_db
 WORK = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
 
 
-def _req(user, *, at=WORK, scope="read", ttl=1800, tenant_key="tenant-a", **kw):
+def _req(
+    user: Any,
+    *,
+    at: dt.datetime = WORK,
+    scope: str = "read",
+    ttl: int = 1800,
+    tenant_key: str = "tenant-a",
+) -> DbAccessRequest:
     return DbAccessRequest.objects.create(
         requester=user,
         reason="investigate a broken structure",
@@ -27,11 +35,10 @@ def _req(user, *, at=WORK, scope="read", ttl=1800, tenant_key="tenant-a", **kw):
         ttl_seconds=ttl,
         created_at=at,
         pending_expires_at=at + dt.timedelta(hours=1),
-        **kw,
     )
 
 
-def _rules(findings):
+def _rules(findings: list[anomalies.Finding]) -> list[str]:
     return [f.rule for f in findings]
 
 
@@ -151,6 +158,7 @@ def test_acknowledge_alert(alice):
     alert = alert_raise(
         rule="write_scope", severity="warning", fingerprint="f", summary="s"
     )
+    assert alert is not None
     alert = alert_acknowledge(alert_id=alert.pk, user=alice, comment="expected, OPS-1")
     assert alert.acknowledged_by == alice
     assert AuditEvent.objects.filter(action="alert.acknowledged").count() == 1

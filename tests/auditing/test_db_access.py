@@ -1,6 +1,7 @@
 """The approval workflow: rules that hold before any role exists."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -21,7 +22,7 @@ from tests.auditing.conftest import engineer_make, temp_roles
 pytestmark = pytest.mark.django_db
 
 
-def _request(user, **kw):
+def _request(user: Any, **kw: Any) -> DbAccessRequest:
     args = {
         "requester": user,
         "reason": "investigate a broken structure",
@@ -178,7 +179,8 @@ def test_stored_password_is_encrypted_at_rest(alice, bob):
             "SELECT password FROM auditing_dbaccessrequest WHERE id = %s", [request.pk]
         )
         stored = cursor.fetchone()[0]
-    assert request.password and request.password not in stored
+    assert request.password
+    assert request.password not in stored
 
 
 def test_post_use_review_by_someone_else_only(alice, bob):

@@ -60,7 +60,8 @@ def test_issued_role_has_expiry_limit_and_read_group():
     assert info is not None
     assert info["login"] is True
     assert info["conn_limit"] == 2
-    assert info["super"] is False and info["bypassrls"] is False
+    assert info["super"] is False
+    assert info["bypassrls"] is False
     assert info["groups"] == [group_role("read")]
     assert abs(info["valid_until"] - request.access_expires_at) < dt.timedelta(
         seconds=1
@@ -111,7 +112,9 @@ def test_write_scope_can_update_its_tenant_only():
     tenant_make()
     tenant_make(client_key="tenant-b", base_url="https://tenant-b.atlassian.net")
     _, request = _issue(scope="write", tenant_key="tenant-a", approvers=2)
-    assert role_info(request.role_name)["groups"] == [group_role("write")]
+    info = role_info(request.role_name)
+    assert info is not None
+    assert info["groups"] == [group_role("write")]
     with connect_as(request.role_name) as conn:
         updated = conn.execute(
             "UPDATE jira_sync_tenant SET display_url = 'https://x.example' "

@@ -5,6 +5,7 @@ Tampering is done as the database owner would: with triggers switched off
 """
 
 import json
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,7 +14,7 @@ from django.db import connection
 from auditing import chain
 from auditing.models import AuditEvent
 from auditing.services import audit_checkpoint_write, audit_event_record
-from auditing.verification import audit_log_verify
+from auditing.verification import Problem, VerifyReport, audit_log_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def _log(n: int = 6, checkpoint: bool = True) -> None:
         audit_checkpoint_write()
 
 
-def _as_owner(sql: str, params: list | None = None) -> None:
+def _as_owner(sql: str, params: list[Any] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(sql, params)
@@ -60,9 +61,14 @@ def _rechain_from(seq: int, key: str = "attacker-guess") -> None:
         prev = h
 
 
+def _fb(report: VerifyReport) -> Problem:
+    assert report.first_bad is not None
+    return report.first_bad
+
+
 def _first_bad() -> int | None:
     report = audit_log_verify()
-    return report.first_bad.seq if report.first_bad else None
+    return _fb(report).seq if report.first_bad else None
 
 
 def test_clean_log_verifies():
@@ -75,24 +81,24 @@ def test_edited_entry_is_named():
     _log()
     _as_owner("UPDATE auditing_auditevent SET actor = 'innocent' WHERE seq = 3")
     report = audit_log_verify()
-    assert report.first_bad.seq == 3
-    assert report.first_bad.kind == "edited"
+    assert _fb(report).seq == 3
+    assert _fb(report).kind == "edited"
 
 
 def test_deleted_entry_is_named():
     _log()
     _as_owner("DELETE FROM auditing_auditevent WHERE seq = 4")
     report = audit_log_verify()
-    assert report.first_bad.seq == 5
-    assert "#4" in report.first_bad.message
+    assert _fb(report).seq == 5
+    assert "#4" in _fb(report).message
 
 
 def test_truncated_tail_is_caught_by_the_checkpoint():
     _log(6)
     _as_owner("DELETE FROM auditing_auditevent WHERE seq >= 5")
     report = audit_log_verify()
-    assert report.first_bad.kind == "truncated"
-    assert report.first_bad.seq == 5
+    assert _fb(report).kind == "truncated"
+    assert _fb(report).seq == 5
 
 
 def test_rechained_forgery_without_the_key_is_named():
@@ -100,8 +106,8 @@ def test_rechained_forgery_without_the_key_is_named():
     _as_owner("UPDATE auditing_auditevent SET data = '{\"n\": 99}' WHERE seq = 2")
     _rechain_from(2)
     report = audit_log_verify()
-    assert report.first_bad.seq == 2
-    assert report.first_bad.kind == "forged"
+    assert _fb(report).seq == 2
+    assert _fb(report).kind == "forged"
 
 
 def test_inserted_entry_is_named():
@@ -127,7 +133,7 @@ def test_tail_forged_with_new_checkpoint_without_key_is_caught():
         "(SELECT entry_hash FROM auditing_auditevent WHERE seq = 5), signature = 'f00'"
     )
     report = audit_log_verify()
-    assert report.first_bad.kind == "checkpoint_forged"
+    assert _fb(report).kind == "checkpoint_forged"
 
 
 def test_external_checkpoints_catch_a_deleted_database_checkpoint(tmp_path, settings):
