@@ -221,3 +221,19 @@ def test_failing_audit_write_leaves_no_role_behind():
     assert request.state == DbAccessRequest.State.PENDING
     assert request.role_name == ""
     assert not request.reviews.exists()
+
+
+def test_every_registered_tenant_table_has_row_security_and_a_policy():
+    from django.db import connection
+
+    from auditing.tenant_tables import POLICY_NAME, TENANT_TABLES
+
+    with connection.cursor() as cursor:
+        for name in TENANT_TABLES:
+            cursor.execute(
+                "SELECT c.relrowsecurity, "
+                "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid "
+                " AND p.polname = %s) FROM pg_class c WHERE c.relname = %s",
+                [POLICY_NAME, name],
+            )
+            assert cursor.fetchone() == (True, 1), name
