@@ -510,19 +510,27 @@ class JiraClient:
         ]
 
     def projects_browsable(self) -> list[JiraProject]:
-        """The projects the app may browse (all of them for a Connect app).
+        """The projects the app may browse (all of them for a Connect app), all pages.
 
-        # Ref: POST /rest/api/3/permissions/project
+        # Ref: GET /rest/api/3/project/search
         """
-        body = self.request(
-            "POST",
-            "/rest/api/3/permissions/project",
-            json={"permissions": ["BROWSE_PROJECTS"]},
-        )
-        return [
-            JiraProject(id=int(p["id"]), key=str(p.get("key") or ""))
-            for p in body.get("projects") or []
-        ]
+        projects: list[JiraProject] = []
+        start = 0
+        for _ in range(SEARCH_MAX_PAGES):
+            page = self.request(
+                "GET",
+                "/rest/api/3/project/search",
+                params=[("startAt", str(start)), ("maxResults", "100")],
+            )
+            values = page.get("values") or []
+            projects += [
+                JiraProject(id=int(p["id"]), key=str(p.get("key") or ""))
+                for p in values
+            ]
+            start += len(values)
+            if page.get("isLast", True) or not values:
+                break
+        return projects
 
     def project_roles(self, project_id: int) -> list[JiraRoleActors]:
         """Every role of a project with its actors (users and groups).
