@@ -5,13 +5,12 @@ import logging
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from jira_simulator.datasets import CAROL
 from jira_sync import cache_keys, selectors
 from jira_sync.descriptor import descriptor_build
-from tests.conftest import SIM_TENANT_SECRET, tenant_token
+from tests.conftest import SIM_TENANT_SECRET, tenant_make, tenant_token
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +85,8 @@ def test_link_webhooks_evict_both_ends(sim_tenant, simulator):
     fresh = warm(sim_tenant, ids)
     assert simulator.call_counts() == {BULK: 1}
     linked = {
-        int((l.get("inwardIssue") or l.get("outwardIssue"))["id"])
-        for l in fresh[ids[1]].fields["issuelinks"]
+        int((link.get("inwardIssue") or link.get("outwardIssue"))["id"])
+        for link in fresh[ids[1]].fields["issuelinks"]
     }
     assert ids[2] in linked
 
@@ -192,8 +191,6 @@ def test_unknown_event_is_acknowledged_and_logged(sim_tenant, caplog):
 @pytest.mark.django_db(transaction=True)
 def test_simulator_webhooks_reach_the_app_and_evict(simulator, live_server, settings):
     """End to end: Jira (the simulator) signs and delivers; the app evicts."""
-    from tests.conftest import tenant_make
-
     settings.APP_BASE_URL = live_server.url
     simulator.reset()
     descriptor = descriptor_build()
