@@ -3,6 +3,7 @@
 import math
 import threading
 import time
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -77,7 +78,13 @@ def test_entries_expire_from_redis_and_are_fetched_again(
     selectors.issues_get(tenant=sim_tenant, issue_ids=ids, fields=FIELDS)
     prefix = cache_keys.tenant_prefix(sim_tenant.client_key) + "issue:"
     assert len(redis_keys(prefix)) == 30
-    assert 0 < caches["jira"].ttl(cache_keys.issue(sim_tenant.client_key, ids[0])) <= 1
+    assert (
+        0
+        < caches["jira"].ttl(  # type: ignore[attr-defined]
+            cache_keys.issue(sim_tenant.client_key, ids[0])
+        )
+        <= 1
+    )
     time.sleep(1.5)  # a real Redis expiry, once
     assert redis_keys(prefix) == []
     simulator.reset_call_counts()
@@ -96,7 +103,7 @@ def test_deleted_issues_are_left_out_and_not_cached(sim_tenant, simulator):
 def test_concurrent_misses_collapse_into_one_fetch(sim_tenant, simulator):
     ids = all_ids(sim_tenant)[:100]
     simulator.set_faults(latency_ms=300, endpoint=BULK)
-    results: list[dict] = []
+    results: list[dict[int, Any]] = []
 
     def read() -> None:
         results.append(

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from jira_simulator.datasets import CAROL
-from jira_sync import cache_keys, selectors
+from jira_sync import cache_keys, cache_store, selectors
 from jira_sync.descriptor import descriptor_build
 from tests.conftest import SIM_TENANT_SECRET, tenant_make, tenant_token
 
@@ -33,7 +33,7 @@ def post_webhook(
     )
 
 
-def warm(tenant: Any, ids: list[int]) -> dict:
+def warm(tenant: Any, ids: list[int]) -> dict[int, Any]:
     return selectors.issues_get(tenant=tenant, issue_ids=ids, fields=FIELDS)
 
 
@@ -212,5 +212,5 @@ def test_simulator_webhooks_reach_the_app_and_evict(simulator, live_server, sett
     deliveries = simulator.webhook_deliveries()
     assert [(d.event, d.status) for d in deliveries] == [("jira:issue_updated", 204)]
     key = cache_keys.issue(tenant.client_key, ids[0])
-    assert key not in selectors.cache_store.get_many([key])
+    assert key not in cache_store.get_many([key])
     assert warm(tenant, ids)[ids[0]].summary == "Changed while cached"
