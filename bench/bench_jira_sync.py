@@ -23,7 +23,7 @@ def _redis_round_trips() -> Iterator[list[int]]:
     from redis.connection import Connection
 
     counter = [0]
-    original = Connection.send_packed_command
+    original: Any = Connection.send_packed_command
 
     def counting(self: Any, command: Any, check_health: bool = True) -> None:
         counter[0] += 1
