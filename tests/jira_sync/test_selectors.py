@@ -249,3 +249,24 @@ def test_no_database_table_holds_jira_field_values(sim_tenant, simulator):
                 if value:
                     leaked = [n for n in needles if n in value]
                     assert not leaked, f"{table}.{column} holds {leaked[:3]}"
+
+
+def test_local_memory_cache_of_the_demo_works_the_same(sim_tenant, simulator, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "jira": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "jira-demo",
+            "KEY_PREFIX": "jira",
+        },
+    }
+    ids = all_ids(sim_tenant)[:120]
+    cold = selectors.issues_get(tenant=sim_tenant, issue_ids=ids, fields=FIELDS)
+    simulator.reset_call_counts()
+    assert selectors.issues_get(tenant=sim_tenant, issue_ids=ids, fields=FIELDS) == cold
+    assert selectors.user_memberships_get(tenant=sim_tenant, account_id=BOB).groups
+    assert BULK not in simulator.call_counts()
+    prefix = cache_keys.tenant_prefix(sim_tenant.client_key)
+    assert len(cache_store.keys_with_prefix(prefix)) >= 120
+    assert cache_store.delete_prefix(prefix) >= 120
+    assert cache_store.keys_with_prefix(prefix) == []
