@@ -36,3 +36,10 @@ TEST_CHECKOUT_ID = _CHECKOUT
 # PostgreSQL roles are cluster-wide and shared by every checkout: keep ours apart.
 AUDIT_DB_ROLE_PREFIX = f"sc{_CHECKOUT}"
 AUDIT_DB_TEMP_ROLE_PREFIX = f"tmp{_CHECKOUT}_"
+# Jira calls in tests: the simulator answers on loopback, so keep backoff waits short
+# (the policy itself is unchanged: Retry-After is still honoured up to the cap).
+JIRA_HTTP_BACKOFF_BASE_S = 0.01
+JIRA_HTTP_BACKOFF_CAP_S = 2.0
+JIRA_HTTP_BUDGET_S = 10.0
+JIRA_HTTP_READ_TIMEOUT_S = 5.0
+JIRA_CACHE_LOCK_TIMEOUT_S = 10.0
