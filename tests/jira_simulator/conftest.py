@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
+import requests  # noqa: TID251 (the tests play the app and the browser over HTTP)
 
 from jira_simulator import SimulatorHandle
 from jira_simulator.connect import Installation
@@ -56,7 +56,9 @@ class UserClient:
         self.cookies = sim.user_session(account_id)
 
     def get(self, path_qs: str) -> requests.Response:
-        return requests.get(self.sim.base_url + path_qs, cookies=self.cookies, timeout=10)
+        return requests.get(
+            self.sim.base_url + path_qs, cookies=self.cookies, timeout=10
+        )
 
     def post(self, path_qs: str, body: Any) -> requests.Response:
         return requests.post(

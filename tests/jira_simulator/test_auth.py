@@ -6,7 +6,7 @@ import time
 
 import jwt
 import pytest
-import requests
+import requests  # noqa: TID251 (the tests play the app and the browser over HTTP)
 from atlassian_jwt.url_utils import hash_url
 
 from tests.jira_simulator.conftest import APP_KEY, SHARED_SECRET
@@ -14,7 +14,9 @@ from tests.jira_simulator.conftest import APP_KEY, SHARED_SECRET
 PATH = "/rest/api/3/myself"
 
 
-def call(sim, token: str | None, path: str = PATH, scheme: str = "JWT") -> requests.Response:
+def call(
+    sim, token: str | None, path: str = PATH, scheme: str = "JWT"
+) -> requests.Response:
     headers = {"Authorization": f"{scheme} {token}"} if token is not None else {}
     return requests.get(sim.base_url + path, headers=headers, timeout=10)
 
@@ -48,17 +50,57 @@ def test_token_in_jwt_query_parameter_is_accepted(sim, inst):
     ("make_token", "message"),
     [
         (lambda: None, "Client must be authenticated"),
-        (lambda: jwt.encode(claims(), "another-secret-that-is-long-enough-123456", algorithm="HS256"), "signature"),
-        (lambda: jwt.encode(claims(exp=int(time.time()) - 3600, iat=int(time.time()) - 3700), SHARED_SECRET, algorithm="HS256"), "expired"),
-        (lambda: jwt.encode(claims(qsh=hash_url("GET", "/rest/api/3/field")), SHARED_SECRET, algorithm="HS256"), "qsh"),
-        (lambda: jwt.encode(claims(qsh="context-qsh"), SHARED_SECRET, algorithm="HS256"), "qsh"),
-        (lambda: jwt.encode(claims(iss="someone-else"), SHARED_SECRET, algorithm="HS256"), "someone-else"),
+        (
+            lambda: jwt.encode(
+                claims(), "another-secret-that-is-long-enough-123456", algorithm="HS256"
+            ),
+            "signature",
+        ),
+        (
+            lambda: jwt.encode(
+                claims(exp=int(time.time()) - 3600, iat=int(time.time()) - 3700),
+                SHARED_SECRET,
+                algorithm="HS256",
+            ),
+            "expired",
+        ),
+        (
+            lambda: jwt.encode(
+                claims(qsh=hash_url("GET", "/rest/api/3/field")),
+                SHARED_SECRET,
+                algorithm="HS256",
+            ),
+            "qsh",
+        ),
+        (
+            lambda: jwt.encode(
+                claims(qsh="context-qsh"), SHARED_SECRET, algorithm="HS256"
+            ),
+            "qsh",
+        ),
+        (
+            lambda: jwt.encode(
+                claims(iss="someone-else"), SHARED_SECRET, algorithm="HS256"
+            ),
+            "someone-else",
+        ),
         (lambda: jwt.encode(claims(qsh=None), SHARED_SECRET, algorithm="HS256"), "qsh"),
         (lambda: jwt.encode(claims(exp=None), SHARED_SECRET, algorithm="HS256"), "exp"),
         (lambda: jwt.encode(claims(), key=None, algorithm="none"), "algorithm"),
         (lambda: "not.a.jwt", "malformed"),
     ],
-    ids=["missing", "bad-signature", "expired", "qsh-mismatch", "context-qsh", "unknown-iss", "no-qsh", "no-exp", "alg-none", "garbage"],
+    ids=[
+        "missing",
+        "bad-signature",
+        "expired",
+        "qsh-mismatch",
+        "context-qsh",
+        "unknown-iss",
+        "no-qsh",
+        "no-exp",
+        "alg-none",
+        "garbage",
+    ],
 )
 def test_bad_tokens_are_refused_with_401(sim, inst, make_token, message):
     response = call(sim, make_token())
@@ -69,7 +111,11 @@ def test_bad_tokens_are_refused_with_401(sim, inst, make_token, message):
 
 
 def test_qsh_covers_the_query_string(sim, inst):
-    token = jwt.encode(claims(qsh=hash_url("GET", "/rest/api/3/user/groups?accountId=a")), SHARED_SECRET, algorithm="HS256")
+    token = jwt.encode(
+        claims(qsh=hash_url("GET", "/rest/api/3/user/groups?accountId=a")),
+        SHARED_SECRET,
+        algorithm="HS256",
+    )
     response = call(sim, token, "/rest/api/3/user/groups?accountId=b")
     assert response.status_code == 401
 

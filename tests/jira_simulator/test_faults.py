@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import requests
+import requests  # noqa: TID251 (the tests play the app and the browser over HTTP)
 
 from jira_simulator.faults import FaultConfigError, Faults, parse_rate
 
@@ -15,13 +15,16 @@ def test_rate_limit_answers_429_with_jira_headers(sim, jira):
     first = jira.get("/rest/api/3/field")
     second = jira.get("/rest/api/3/field")
     third = jira.get("/rest/api/3/field")
-    assert first.status_code == 200 and second.status_code == 200
+    assert first.status_code == 200
+    assert second.status_code == 200
     assert first.headers["X-RateLimit-Limit"] == "2"
     assert third.status_code == 429
     assert int(third.headers["Retry-After"]) >= 1
     assert third.headers["X-RateLimit-Remaining"] == "0"
     assert third.headers["RateLimit-Reason"]
-    reset = dt.datetime.strptime(third.headers["X-RateLimit-Reset"], "%Y-%m-%dT%H:%MZ")
+    reset = dt.datetime.strptime(
+        third.headers["X-RateLimit-Reset"].replace("Z", "+0000"), "%Y-%m-%dT%H:%M%z"
+    )
     assert reset.year >= 2024
     assert third.json()["errorMessages"] == ["Rate limit exceeded."]
 
@@ -30,16 +33,25 @@ def test_rate_limit_is_per_installation(sim, jira, as_user):
     sim.set_faults(rate_limit_per_s=0.1, rate_limit_burst=1)
     assert jira.get("/rest/api/3/field").status_code == 200
     assert jira.get("/rest/api/3/field").status_code == 429
-    other = sim.add_installation(app_key="another-app", app_base_url="http://127.0.0.1:9")
+    other = sim.add_installation(
+        app_key="another-app", app_base_url="http://127.0.0.1:9"
+    )
     from tests.jira_simulator.conftest import JiraClient
 
     assert JiraClient(sim, other).get("/rest/api/3/field").status_code == 200
 
 
 def test_error_fault_limited_to_endpoint_and_count(sim, jira):
-    sim.set_faults(error_rate=1.0, error_status=503, endpoint="POST /rest/api/3/issue/bulkfetch", times=2)
+    sim.set_faults(
+        error_rate=1.0,
+        error_status=503,
+        endpoint="POST /rest/api/3/issue/bulkfetch",
+        times=2,
+    )
     body = {"issueIdsOrKeys": ["WEB-1"]}
-    statuses = [jira.post("/rest/api/3/issue/bulkfetch", body).status_code for _ in range(3)]
+    statuses = [
+        jira.post("/rest/api/3/issue/bulkfetch", body).status_code for _ in range(3)
+    ]
     assert statuses == [503, 503, 200]
     assert jira.get("/rest/api/3/field").status_code == 200
     assert sim.call_counts()["POST /rest/api/3/issue/bulkfetch"] == 3

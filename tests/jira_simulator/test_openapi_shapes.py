@@ -23,7 +23,9 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "jira"
 SUBSET = SHARED / "jira-platform-subset.json"
 FULL = SHARED / "jira-platform-openapi.json"
 
-pytestmark = pytest.mark.skipif(not SUBSET.exists(), reason="the shared Jira spec is not checked out")
+pytestmark = pytest.mark.skipif(
+    not SUBSET.exists(), reason="the shared Jira spec is not checked out"
+)
 
 
 def _openapi_to_jsonschema(node: Any, uri: str) -> Any:
@@ -52,7 +54,9 @@ class Spec:
             clause.pop("additionalProperties", None)
         self.uri = uri
         self.doc = _openapi_to_jsonschema(raw, uri)
-        self.registry = Registry().with_resource(uri, Resource.from_contents(self.doc, default_specification=DRAFT4))
+        self.registry = Registry().with_resource(
+            uri, Resource.from_contents(self.doc, default_specification=DRAFT4)
+        )
 
     def validator(self, schema: dict[str, Any]) -> Draft4Validator:
         return Draft4Validator(schema, registry=self.registry)
@@ -68,7 +72,10 @@ class Spec:
     def check(self, method: str, path: str, response) -> Any:
         schema = self.response_schema(method, path, response.status_code)
         body = response.json()
-        errors = sorted(self.validator(schema).iter_errors(body), key=lambda e: list(e.absolute_path))
+        errors = sorted(
+            self.validator(schema).iter_errors(body),
+            key=lambda e: list(e.absolute_path),
+        )
         assert not errors, f"{method} {path} {response.status_code}: " + "; ".join(
             f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:5]
         )
@@ -95,14 +102,21 @@ def check_issue_fields(full: Spec, issue: dict[str, Any]) -> None:
     fields = issue.get("fields", {})
     for link in fields.get("issuelinks") or []:
         full.check_component("IssueLinkType", link["type"])
-        full.check_component("LinkedIssue", link.get("inwardIssue") or link.get("outwardIssue"))
+        full.check_component(
+            "LinkedIssue", link.get("inwardIssue") or link.get("outwardIssue")
+        )
     for sub in fields.get("subtasks") or []:
         full.check_component("LinkedIssue", sub)
     if fields.get("parent"):
         full.check_component("LinkedIssue", fields["parent"])
     if fields.get("timetracking") is not None:
         full.check_component("TimeTrackingDetails", fields["timetracking"])
-    for name, component in (("issuetype", "IssueTypeDetails"), ("status", "StatusDetails"), ("priority", "Priority"), ("project", "ProjectDetails")):
+    for name, component in (
+        ("issuetype", "IssueTypeDetails"),
+        ("status", "StatusDetails"),
+        ("priority", "Priority"),
+        ("project", "ProjectDetails"),
+    ):
         if fields.get(name) is not None:
             full.check_component(component, fields[name])
     for name in ("assignee", "reporter", "creator"):
@@ -118,12 +132,18 @@ def check_issue_fields(full: Spec, issue: dict[str, Any]) -> None:
 
 def test_search_jql_shapes(subset, full, jira):
     path = "/rest/api/3/search/jql"
-    get = jira.get(f"{path}?jql={quote('project = WEB ORDER BY rank')}&fields=*all&expand=names,schema&maxResults=20")
+    get = jira.get(
+        f"{path}?jql={quote('project = WEB ORDER BY rank')}&fields=*all&expand=names,schema&maxResults=20"
+    )
     body = subset.check("GET", path, get)
-    assert body["issues"] and body["nextPageToken"] and body["names"]
+    assert body["issues"]
+    assert body["nextPageToken"]
+    assert body["names"]
     for issue in body["issues"]:
         check_issue_fields(full, issue)
-    post = jira.post(path, {"jql": "project = MOB", "fields": ["*navigable"], "maxResults": 100})
+    post = jira.post(
+        path, {"jql": "project = MOB", "fields": ["*navigable"], "maxResults": 100}
+    )
     for issue in subset.check("POST", path, post)["issues"]:
         check_issue_fields(full, issue)
     ids = jira.post(path, {"jql": "project = MOB", "maxResults": 5000})
@@ -140,9 +160,17 @@ def test_approximate_count_shape(subset, jira):
 
 def test_bulkfetch_shape(subset, full, jira):
     path = "/rest/api/3/issue/bulkfetch"
-    response = jira.post(path, {"issueIdsOrKeys": ["WEB-1", "WEB-5", "MOB-2", "bad key"], "fields": ["*all"], "expand": ["names"]})
+    response = jira.post(
+        path,
+        {
+            "issueIdsOrKeys": ["WEB-1", "WEB-5", "MOB-2", "bad key"],
+            "fields": ["*all"],
+            "expand": ["names"],
+        },
+    )
     body = subset.check("POST", path, response)
-    assert len(body["issues"]) == 3 and body["issueErrors"]
+    assert len(body["issues"]) == 3
+    assert body["issueErrors"]
     for issue in body["issues"]:
         check_issue_fields(full, issue)
     subset.check("POST", path, jira.post(path, {"issueIdsOrKeys": []}))
@@ -151,14 +179,18 @@ def test_bulkfetch_shape(subset, full, jira):
 def test_get_issue_shape(subset, full, jira):
     path = "/rest/api/3/issue/{issueIdOrKey}"
     for key in ("WEB-1", "WEB-4", "MOB-3", "FIN-2"):
-        body = subset.check("GET", path, jira.get(f"/rest/api/3/issue/{key}?expand=names,schema"))
+        body = subset.check(
+            "GET", path, jira.get(f"/rest/api/3/issue/{key}?expand=names,schema")
+        )
         check_issue_fields(full, body)
     subset.check("GET", path, jira.get("/rest/api/3/issue/NOPE-1"))
 
 
 def test_metadata_shapes(subset, jira):
     subset.check("GET", "/rest/api/3/field", jira.get("/rest/api/3/field"))
-    subset.check("GET", "/rest/api/3/issueLinkType", jira.get("/rest/api/3/issueLinkType"))
+    subset.check(
+        "GET", "/rest/api/3/issueLinkType", jira.get("/rest/api/3/issueLinkType")
+    )
 
 
 def test_user_shapes(subset, jira, as_user):
@@ -168,7 +200,9 @@ def test_user_shapes(subset, jira, as_user):
     subset.check("GET", groups, jira.get(f"{groups}?accountId={ADMIN}"))
     subset.check("GET", groups, jira.get(f"{groups}?accountId=unknown"))
     bulk = "/rest/api/3/user/bulk"
-    subset.check("GET", bulk, jira.get(f"{bulk}?accountId={ADMIN}&accountId={BOB}&maxResults=1"))
+    subset.check(
+        "GET", bulk, jira.get(f"{bulk}?accountId={ADMIN}&accountId={BOB}&maxResults=1")
+    )
     subset.check("GET", bulk, jira.get(bulk))
 
 
@@ -177,19 +211,43 @@ def test_permission_shapes(subset, jira):
     body = {
         "accountId": BOB,
         "globalPermissions": ["ADMINISTER", "USER_PICKER"],
-        "projectPermissions": [{"permissions": ["BROWSE_PROJECTS", "EDIT_ISSUES"], "projects": [10000, 10002], "issues": [10000, 10260]}],
+        "projectPermissions": [
+            {
+                "permissions": ["BROWSE_PROJECTS", "EDIT_ISSUES"],
+                "projects": [10000, 10002],
+                "issues": [10000, 10260],
+            }
+        ],
     }
     subset.check("POST", path, jira.post(path, body))
-    subset.check("POST", path, jira.post(path, {"projectPermissions": [{"permissions": ["NOPE"]}]}))
+    subset.check(
+        "POST",
+        path,
+        jira.post(path, {"projectPermissions": [{"permissions": ["NOPE"]}]}),
+    )
     mine = "/rest/api/3/mypermissions"
-    subset.check("GET", mine, jira.get(f"{mine}?permissions=BROWSE_PROJECTS,ADMINISTER&projectKey=WEB"))
+    subset.check(
+        "GET",
+        mine,
+        jira.get(f"{mine}?permissions=BROWSE_PROJECTS,ADMINISTER&projectKey=WEB"),
+    )
     subset.check("GET", mine, jira.get(mine))
-    subset.check("GET", mine, jira.get(f"{mine}?permissions=BROWSE_PROJECTS&projectKey=NOPE"))
+    subset.check(
+        "GET", mine, jira.get(f"{mine}?permissions=BROWSE_PROJECTS&projectKey=NOPE")
+    )
 
 
 def test_project_shapes(subset, full, jira):
-    full.check("GET", "/rest/api/3/project/search", jira.get("/rest/api/3/project/search?maxResults=2"))
-    subset.check("GET", "/rest/api/3/project/{projectIdOrKey}/role", jira.get("/rest/api/3/project/WEB/role"))
+    full.check(
+        "GET",
+        "/rest/api/3/project/search",
+        jira.get("/rest/api/3/project/search?maxResults=2"),
+    )
+    subset.check(
+        "GET",
+        "/rest/api/3/project/{projectIdOrKey}/role",
+        jira.get("/rest/api/3/project/WEB/role"),
+    )
     role = "/rest/api/3/project/{projectIdOrKey}/role/{id}"
     for role_id in (10000, 10001, 10002, 10003):
         subset.check("GET", role, jira.get(f"/rest/api/3/project/MOB/role/{role_id}"))
@@ -210,7 +268,7 @@ def test_jql_parse_shape(subset, jira):
 
 
 def test_unauthenticated_error_shape(subset, sim):
-    import requests
+    import requests  # noqa: TID251 (the tests play the app and the browser over HTTP)
 
     response = requests.get(sim.base_url + "/rest/api/3/field", timeout=10)
     assert response.status_code == 401

@@ -6,7 +6,15 @@ from tests.jira_simulator.conftest import ADMIN, BOB, CAROL, CONTRACTOR, ERIN, N
 
 
 def check(client, account_id, issues=(), projects=(), permissions=("BROWSE_PROJECTS",)):
-    body = {"projectPermissions": [{"permissions": list(permissions), "issues": list(issues), "projects": list(projects)}]}
+    body = {
+        "projectPermissions": [
+            {
+                "permissions": list(permissions),
+                "issues": list(issues),
+                "projects": list(projects),
+            }
+        ]
+    }
     if account_id:
         body["accountId"] = account_id
     return client.post("/rest/api/3/permissions/check", body)
@@ -18,16 +26,22 @@ def test_permissions_check_answers_for_the_given_user(jira):
     contractor = check(jira, CONTRACTOR, issues, projects).json()
     erin = check(jira, ERIN, issues, projects).json()
     nobody = check(jira, NO_GROUP, issues, projects).json()
-    assert contractor["projectPermissions"] == [{"permission": "BROWSE_PROJECTS", "projects": [10000], "issues": [10000]}]
+    assert contractor["projectPermissions"] == [
+        {"permission": "BROWSE_PROJECTS", "projects": [10000], "issues": [10000]}
+    ]
     assert erin["projectPermissions"][0]["projects"] == [10000, 10001, 10002]
-    assert nobody["projectPermissions"] == [{"permission": "BROWSE_PROJECTS", "projects": [], "issues": []}]
+    assert nobody["projectPermissions"] == [
+        {"permission": "BROWSE_PROJECTS", "projects": [], "issues": []}
+    ]
 
 
 def test_permissions_check_global_and_multiple_permissions(jira):
     body = {
         "accountId": ADMIN,
         "globalPermissions": ["ADMINISTER"],
-        "projectPermissions": [{"permissions": ["EDIT_ISSUES", "BROWSE_PROJECTS"], "projects": [10000]}],
+        "projectPermissions": [
+            {"permissions": ["EDIT_ISSUES", "BROWSE_PROJECTS"], "projects": [10000]}
+        ],
     }
     admin = jira.post("/rest/api/3/permissions/check", body).json()
     assert admin["globalPermissions"] == ["ADMINISTER"]
@@ -60,15 +74,28 @@ def test_permissions_check_limits_and_bad_keys(jira, as_user):
 
 def test_mypermissions_in_project_issue_and_global_context(as_user):
     bob = as_user(BOB)
-    web = bob.get("/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS,EDIT_ISSUES&projectKey=WEB").json()
+    web = bob.get(
+        "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS,EDIT_ISSUES&projectKey=WEB"
+    ).json()
     assert web["permissions"]["BROWSE_PROJECTS"]["havePermission"] is True
     assert web["permissions"]["EDIT_ISSUES"]["havePermission"] is True
-    mob = bob.get("/rest/api/3/mypermissions?permissions=EDIT_ISSUES&projectKey=MOB").json()
+    mob = bob.get(
+        "/rest/api/3/mypermissions?permissions=EDIT_ISSUES&projectKey=MOB"
+    ).json()
     assert mob["permissions"]["EDIT_ISSUES"]["havePermission"] is False
-    fin = bob.get("/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS&projectKey=FIN").json()
+    fin = bob.get(
+        "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS&projectKey=FIN"
+    ).json()
     assert fin["permissions"]["BROWSE_PROJECTS"]["havePermission"] is False
-    assert bob.get("/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS").json()["permissions"]["BROWSE_PROJECTS"]["havePermission"]
-    assert bob.get("/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS&issueKey=FIN-1").status_code == 404
+    assert bob.get("/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS").json()[
+        "permissions"
+    ]["BROWSE_PROJECTS"]["havePermission"]
+    assert (
+        bob.get(
+            "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS&issueKey=FIN-1"
+        ).status_code
+        == 404
+    )
     assert bob.get("/rest/api/3/mypermissions").status_code == 400
     assert bob.get("/rest/api/3/mypermissions?permissions=FLY").status_code == 400
 
@@ -77,16 +104,25 @@ def test_myself_for_a_user_session(as_user):
     me = as_user(CAROL).get("/rest/api/3/myself").json()
     assert me["accountId"] == CAROL
     assert me["displayName"] == "Carol Chen"
-    assert {g["name"] for g in me["groups"]["items"]} == {"jira-software-users", "mobile-team"}
+    assert {g["name"] for g in me["groups"]["items"]} == {
+        "jira-software-users",
+        "mobile-team",
+    }
 
 
 def test_user_groups_and_bulk(jira):
     groups = jira.get(f"/rest/api/3/user/groups?accountId={ADMIN}").json()
-    assert {g["name"] for g in groups} == {"site-admins", "jira-software-users", "web-team"}
+    assert {g["name"] for g in groups} == {
+        "site-admins",
+        "jira-software-users",
+        "web-team",
+    }
     assert jira.get(f"/rest/api/3/user/groups?accountId={NO_GROUP}").json() == []
     assert jira.get("/rest/api/3/user/groups?accountId=nobody").status_code == 404
     assert jira.get("/rest/api/3/user/groups").status_code == 400
-    bulk = jira.get(f"/rest/api/3/user/bulk?accountId={ADMIN}&accountId={BOB}&accountId=unknown&maxResults=1").json()
+    bulk = jira.get(
+        f"/rest/api/3/user/bulk?accountId={ADMIN}&accountId={BOB}&accountId=unknown&maxResults=1"
+    ).json()
     assert bulk["total"] == 2
     assert [u["accountId"] for u in bulk["values"]] == [ADMIN]
     assert bulk["isLast"] is False
@@ -95,7 +131,10 @@ def test_user_groups_and_bulk(jira):
 
 
 def test_no_group_user_cannot_browse_users(as_user):
-    assert as_user(NO_GROUP).get(f"/rest/api/3/user/groups?accountId={BOB}").status_code == 403
+    assert (
+        as_user(NO_GROUP).get(f"/rest/api/3/user/groups?accountId={BOB}").status_code
+        == 403
+    )
 
 
 def test_project_search_lists_browsable_projects(jira, as_user):
@@ -105,18 +144,32 @@ def test_project_search_lists_browsable_projects(jira, as_user):
     assert [p["key"] for p in contractor["values"]] == ["WEB"]
     paged = jira.get("/rest/api/3/project/search?maxResults=2&orderBy=-key").json()
     assert [p["key"] for p in paged["values"]] == ["WEB", "MOB"]
-    assert paged["isLast"] is False and paged["total"] == 3
+    assert paged["isLast"] is False
+    assert paged["total"] == 3
 
 
 def test_project_roles_with_user_and_group_actors(jira, as_user):
     roles = jira.get("/rest/api/3/project/WEB/role").json()
-    assert set(roles) == {"Administrators", "Developers", "Viewers", "atlassian-addons-project-access"}
+    assert set(roles) == {
+        "Administrators",
+        "Developers",
+        "Viewers",
+        "atlassian-addons-project-access",
+    }
     developers = jira.get(roles["Developers"].split(jira.sim.base_url)[1]).json()
-    kinds = {(a["type"], a.get("actorUser", {}).get("accountId") or a["actorGroup"]["name"]) for a in developers["actors"]}
-    assert kinds == {("atlassian-group-role-actor", "web-team"), ("atlassian-user-role-actor", CONTRACTOR)}
+    kinds = {
+        (a["type"], a.get("actorUser", {}).get("accountId") or a["actorGroup"]["name"])
+        for a in developers["actors"]
+    }
+    assert kinds == {
+        ("atlassian-group-role-actor", "web-team"),
+        ("atlassian-user-role-actor", CONTRACTOR),
+    }
     assert developers["scope"]["project"]["key"] == "WEB"
     addons = jira.get("/rest/api/3/project/WEB/role/10003").json()
-    assert [a["actorUser"]["accountId"] for a in addons["actors"]] == [jira.inst.app_account_id]
+    assert [a["actorUser"]["accountId"] for a in addons["actors"]] == [
+        jira.inst.app_account_id
+    ]
     assert jira.get("/rest/api/3/project/WEB/role/999").status_code == 404
     assert jira.get("/rest/api/3/project/NOPE/role").status_code == 404
     assert as_user(BOB).get("/rest/api/3/project/FIN/role").status_code == 404
@@ -129,18 +182,29 @@ def test_fields_and_link_types(jira):
     assert fields["customfield_10001"]["name"] == "Team"
     assert fields["customfield_10019"]["name"] == "Rank"
     link_types = jira.get("/rest/api/3/issueLinkType").json()["issueLinkTypes"]
-    assert {(t["id"], t["name"]) for t in link_types} == {("10000", "Blocks"), ("10001", "Cloners"), ("10002", "Duplicate"), ("10003", "Relates")}
+    assert {(t["id"], t["name"]) for t in link_types} == {
+        ("10000", "Blocks"),
+        ("10001", "Cloners"),
+        ("10002", "Duplicate"),
+        ("10003", "Relates"),
+    }
 
 
 def test_jql_parse_endpoint_reports_errors_per_query(jira):
-    response = jira.post("/rest/api/3/jql/parse", {"queries": ["project = WEB ORDER BY rank", "project = ", "nope = 1"]})
+    response = jira.post(
+        "/rest/api/3/jql/parse",
+        {"queries": ["project = WEB ORDER BY rank", "project = ", "nope = 1"]},
+    )
     assert response.status_code == 200
     good, syntax, unknown = response.json()["queries"]
     assert good["structure"]["where"]["field"]["name"] == "project"
     assert "errors" not in good
-    assert "structure" not in syntax and syntax["errors"]
+    assert "structure" not in syntax
+    assert syntax["errors"]
     assert "does not exist" in unknown["errors"][0]
-    lenient = jira.post("/rest/api/3/jql/parse?validation=none", {"queries": ["nope = 1"]}).json()
+    lenient = jira.post(
+        "/rest/api/3/jql/parse?validation=none", {"queries": ["nope = 1"]}
+    ).json()
     assert "errors" not in lenient["queries"][0]
     assert jira.post("/rest/api/3/jql/parse", {"queries": []}).status_code == 400
     assert jira.post("/rest/api/3/jql/parse", {}).status_code == 400
