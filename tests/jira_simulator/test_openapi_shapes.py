@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -65,7 +65,8 @@ class Spec:
         responses = self.doc["paths"][path][method.lower()]["responses"]
         content = responses[str(status)].get("content", {})
         if "application/json" in content:
-            return content["application/json"]["schema"]
+            schema: dict[str, Any] = content["application/json"]["schema"]
+            return schema
         # Documented status without a body schema: Jira sends an ErrorCollection.
         return {"$ref": f"{self.uri}#/components/schemas/ErrorCollection"}
 

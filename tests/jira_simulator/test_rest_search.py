@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from tests.jira_simulator.conftest import ADMIN, BOB, CAROL, CONTRACTOR, ERIN, NO_GROUP
 
 
-def search_all(client, jql: str, **extra) -> list[dict]:
-    issues: list[dict] = []
+def search_all(client, jql: str, **extra) -> list[dict[str, Any]]:
+    issues: list[dict[str, Any]] = []
     token = None
     for _ in range(100):
         body = {"jql": jql, **extra}

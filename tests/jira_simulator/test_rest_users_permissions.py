@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from tests.jira_simulator.conftest import ADMIN, BOB, CAROL, CONTRACTOR, ERIN, NO_GROUP
 
 
-def check(client, account_id, issues=(), projects=(), permissions=("BROWSE_PROJECTS",)):
-    body = {
+def check(
+    client: Any,
+    account_id: str | None,
+    issues: Iterable[int] = (),
+    projects: Iterable[int] = (),
+    permissions: Iterable[str] = ("BROWSE_PROJECTS",),
+) -> Any:
+    body: dict[str, Any] = {
         "projectPermissions": [
             {
                 "permissions": list(permissions),
