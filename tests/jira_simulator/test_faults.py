@@ -11,7 +11,7 @@ from jira_simulator.faults import FaultConfigError, Faults, parse_rate
 
 
 def test_rate_limit_answers_429_with_jira_headers(sim, jira):
-    sim.set_faults(rate_limit_per_s=0.5, rate_limit_burst=2)
+    sim.set_faults(rate_limit_per_s=0.01, rate_limit_burst=2)
     first = jira.get("/rest/api/3/field")
     second = jira.get("/rest/api/3/field")
     third = jira.get("/rest/api/3/field")
@@ -30,7 +30,7 @@ def test_rate_limit_answers_429_with_jira_headers(sim, jira):
 
 
 def test_rate_limit_is_per_installation(sim, jira, as_user):
-    sim.set_faults(rate_limit_per_s=0.1, rate_limit_burst=1)
+    sim.set_faults(rate_limit_per_s=0.01, rate_limit_burst=1)
     assert jira.get("/rest/api/3/field").status_code == 200
     assert jira.get("/rest/api/3/field").status_code == 429
     other = sim.add_installation(
