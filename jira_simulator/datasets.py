@@ -709,7 +709,7 @@ def build_generated(issues: int, seed: int) -> Site:
     if not 0 <= issues <= MAX_GENERATED_ISSUES:
         raise ValueError(f"issues must be between 0 and {MAX_GENERATED_ISSUES}")
     rng = random.Random(seed)
-    site = _base_site(f"generated-{issues}-{seed}", f"Generated Jira ({issues} issues)")
+    site = _base_site(f"generated-{issues}-{seed}", "Generated Jira")
     site.groups = {
         g.group_id: g
         for g in (
