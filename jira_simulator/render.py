@@ -386,7 +386,8 @@ class Renderer:
             "issuetype": self.issuetype(self.site.issue_types[issue.issuetype_id]),
         }
         if with_assignee:
-            fields["assignee"] = self.user_ref(issue.assignee)
+            if issue.assignee is not None:
+                fields["assignee"] = self.user_ref(issue.assignee)
             fields["timetracking"] = self.timetracking(issue)
         return {
             "id": str(issue.id),
@@ -587,7 +588,7 @@ def select_fields(requested: Iterable[str] | None, *, default: list[str]) -> lis
     for entry in requested or []:
         items.extend(part.strip() for part in entry.split(",") if part.strip())
     if not items:
-        return list(default)
+        items = list(default)
     chosen: list[str] = []
     removed: set[str] = set()
     for item in items:
