@@ -238,7 +238,7 @@ class Treebeard:
         )
 
     def _root(self, k: int) -> Any:
-        return self.model.objects.get(depth=1, item_id=k * 1000 + 1)
+        return self.model.objects.get(item_id=k * 1000 + 1)
 
     def move(self, there: bool) -> None:
         middle = len(self.root_paths) // 2

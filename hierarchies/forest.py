@@ -4,7 +4,7 @@ Storage choice
 --------------
 A forest is a preorder (DFS) list of rows ``(row_id, depth, item_type, item_id)``. It is
 stored as **immutable chunks** of about ``CHUNK_TARGET`` consecutive rows, each chunk one
-database row holding four packed arrays (row IDs and item IDs as little-endian int64,
+database row holding four packed arrays (row IDs and item IDs as big-endian int64,
 depths and item types as one byte each, ~18 bytes per row). A structure version is a
 *manifest*: the ordered list of chunk IDs that make up its forest.
 
@@ -51,7 +51,7 @@ ITEM_TYPES: dict[str, int] = {
 }
 ITEM_TYPE_NAMES: dict[int, str] = {code: name for name, code in ITEM_TYPES.items()}
 _MAX_ID = 2**63 - 1
-_BIG_ENDIAN = sys.byteorder == "big"
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 class ForestError(ValueError):
@@ -115,9 +115,14 @@ class ApplyResult:
 
 
 def pack_ids(values: Iterable[int]) -> bytes:
-    """Little-endian int64s (row IDs, item IDs, chunk IDs of a manifest)."""
+    """Big-endian int64s (row IDs, item IDs, chunk IDs of a manifest).
+
+    Big-endian on purpose: `Forest.find` searches the packed bytes for an 8-byte ID,
+    and with the varying low byte last the substring search skips ahead quickly
+    (little-endian puts the long run of zero high bytes last and it crawls).
+    """
     arr = array("q", values)
-    if _BIG_ENDIAN:
+    if _LITTLE_ENDIAN:
         arr.byteswap()
     return arr.tobytes()
 
@@ -125,13 +130,13 @@ def pack_ids(values: Iterable[int]) -> bytes:
 def unpack_ids(data: bytes | bytearray | memoryview) -> list[int]:
     arr = array("q")
     arr.frombytes(data)
-    if _BIG_ENDIAN:
+    if _LITTLE_ENDIAN:
         arr.byteswap()
     return arr.tolist()
 
 
 def _id_bytes(value: int) -> bytes:
-    return value.to_bytes(8, "little", signed=True)
+    return value.to_bytes(8, "big", signed=True)
 
 
 def chunk_encode(rid: bytes, iid: bytes, dep: bytes, typ: bytes) -> bytes:
@@ -531,9 +536,7 @@ class Forest:
             pos = 8 * start
 
     def row_id_at(self, index: int) -> int:
-        return int.from_bytes(
-            self._rid[8 * index : 8 * index + 8], "little", signed=True
-        )
+        return int.from_bytes(self._rid[8 * index : 8 * index + 8], "big", signed=True)
 
     def apply(self, actions: Sequence[Action]) -> ApplyResult:
         """Apply a batch in order; later actions may name earlier actions' temp IDs."""

@@ -296,6 +296,8 @@ def forest_update(
     _check_items(structure, actions)
 
     def change(forest: Forest, _: Structure) -> tuple[Forest, dict[str, Any]]:
+        if not actions:
+            return forest, {"actions": {}, "_skip": True, "_temp_ids": {}}
         result: ApplyResult = forest.apply(actions)
         if result.touches_generators:
             _require_automate(level)
@@ -312,13 +314,14 @@ def forest_update(
         kind=ForestVersion.Kind.UPDATE,
         change=change,
     )
-    _audit(
-        locked,
-        actor,
-        "forest.updated",
-        version=locked.version,
-        actions=summary["actions"],
-    )
+    if not summary.get("_skip"):
+        _audit(
+            locked,
+            actor,
+            "forest.updated",
+            version=locked.version,
+            actions=summary["actions"],
+        )
     return ForestWriteResult(version=locked.version, temp_ids=summary["_temp_ids"])
 
 

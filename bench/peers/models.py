@@ -12,7 +12,7 @@ class TreebeardRow(MP_Node):  # type: ignore[misc]  # treebeard ships no type hi
     item_type: "models.PositiveSmallIntegerField[int, int]" = (
         models.PositiveSmallIntegerField(default=0)
     )
-    item_id: "models.BigIntegerField[int, int]" = models.BigIntegerField()
+    item_id: "models.BigIntegerField[int, int]" = models.BigIntegerField(db_index=True)
 
     node_order_by: list[str] = []
 
@@ -27,7 +27,7 @@ class MpttRow(MPTTModel):  # type: ignore[misc]  # mptt ships no type hints
     item_type: "models.PositiveSmallIntegerField[int, int]" = (
         models.PositiveSmallIntegerField(default=0)
     )
-    item_id: "models.BigIntegerField[int, int]" = models.BigIntegerField()
+    item_id: "models.BigIntegerField[int, int]" = models.BigIntegerField(db_index=True)
 
     def __str__(self) -> str:
         return f"{self.pk} → {self.item_id}"

@@ -416,3 +416,20 @@ def test_unauthenticated_requests_are_refused(structure, api_client):
     bad = context_client(structure.tenant, "x")
     bad.credentials(HTTP_AUTHORIZATION="JWT nonsense")
     assert bad.get(forest_url(structure)).status_code == 401
+
+
+def test_empty_batch_changes_nothing_but_still_checks_the_version(
+    structure, owner_client
+):
+    url = forest_url(structure)
+    assert owner_client.post(
+        url, {"version": 1, "actions": []}, format="json"
+    ).json() == {
+        "version": 1,
+        "rowIds": {},
+    }
+    owner_client.post(url, {"version": 1, "actions": [add(1)]}, format="json")
+    assert (
+        owner_client.post(url, {"version": 1, "actions": []}, format="json").status_code
+        == 409
+    )
