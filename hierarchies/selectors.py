@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from hierarchies import access
+from hierarchies import access, chunk_cache
 from hierarchies.forest import Forest, Row, forest_for_viewer, unpack_ids
 from hierarchies.models import (
     LEVEL_NAMES,
@@ -167,16 +167,21 @@ def structure_list_for_viewer(
 def forest_load(
     *, structure: Structure, manifest: bytes, next_row_id: int, **kwargs: Any
 ) -> Forest:
-    """The forest of a manifest: one query for its chunks, in manifest order."""
+    """The forest of a manifest: chunks from the process cache, the rest in one query."""
     ids = unpack_ids(manifest)
     if not ids:
         return Forest(next_row_id=next_row_id, **kwargs)
-    found = {
-        cid: (size, bytes(data))
-        for cid, size, data in ForestChunk.objects.filter(
-            structure=structure, pk__in=ids
-        ).values_list("pk", "size", "data")
-    }
+    found = chunk_cache.chunks_get(ids) if chunk_cache.enabled() else {}
+    missing = [cid for cid in ids if cid not in found]
+    if missing:
+        fetched = {
+            cid: (size, bytes(data))
+            for cid, size, data in ForestChunk.objects.filter(
+                structure=structure, pk__in=missing
+            ).values_list("pk", "size", "data")
+        }
+        chunk_cache.chunks_put(fetched)
+        found.update(fetched)
     return Forest.from_chunks(
         [(cid, *found[cid]) for cid in ids],
         next_row_id=next_row_id,

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from auditing.services import audit_event_record
+from hierarchies import chunk_cache
 from hierarchies.forest import (
     ITEM_FOLDER,
     ITEM_GENERATOR,
@@ -228,6 +229,8 @@ def _forest_write(
         for cid, size, payload in plan
         if cid is None
     )
+    written = {c.pk: (c.size, bytes(c.data)) for c in new}
+    transaction.on_commit(lambda: chunk_cache.chunks_put(written))
     fresh = iter(c.pk for c in new)
     chunk_ids = [cid if cid is not None else next(fresh) for cid, _, _ in plan]
     locked.version += 1
