@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from auditing.admin_site import site as admin_site
@@ -7,9 +7,10 @@ from jira_sync import apis as jira_sync_apis
 from jira_sync import views as jira_sync_views
 from structure_cloud import views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me", jira_sync_apis.MeApi.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("hierarchies.urls")),
 ]
 
 # On-call engineers only (staff, on-call group, TOTP); it also serves what other apps
