@@ -212,6 +212,7 @@ class _Run:
         self.root = _Node("root", 0, "root", None, 0)
         self.gens: list[_Generator] = []
         self.field_data: dict[int, IssueData] = {}
+        self.fields_all: list[str] = []
         self.current: _Generator | None = None
 
     # ---- driver --------------------------------------------------------------
@@ -220,6 +221,7 @@ class _Run:
         self, rows: Sequence[StaticRow], generators: Mapping[int, GeneratorSpec]
     ) -> EffectiveForest:
         self._build(rows, generators)
+        self.fields_all = _fields_needed(self.gens)
         stop_reason: str | None = None
         try:
             for stage, step in (
@@ -395,7 +397,6 @@ class _Run:
         involved: dict[int, _Generator] = {}
         need_data: set[int] = set()
         need_children: set[int] = set()
-        fields: set[str] = set()
         for node, applicable in frontier:
             for gen, _base, _levels in applicable:
                 involved[gen.spec.id] = gen
@@ -403,9 +404,13 @@ class _Run:
                     need_children.add(int(node.item_id))
                 else:
                     need_data.add(int(node.item_id))
-                    fields.update(EXTEND_FIELDS[gen.spec.kind])
         started = self.budget.clock()
-        data = self.source.issues(need_data, sorted(fields)) if need_data else {}
+        # Ask once for every field any stage needs: one cache entry per issue serves
+        # extend, group and sort alike.
+        need_data -= self.field_data.keys()
+        if need_data:
+            self.field_data.update(self.source.issues(need_data, self.fields_all))
+        data = self.field_data
         children = self.source.child_ids(need_children) if need_children else {}
         share = (self.budget.clock() - started) / max(1, len(involved))
         for gen in involved.values():
@@ -525,10 +530,7 @@ class _Run:
     # ---- group ---------------------------------------------------------------
 
     def _load_fields(self, gens: list[_Generator]) -> None:
-        fields = sorted(
-            {str(g.config["fieldId"]) for g in gens if "fieldId" in g.config}
-            | ({RANK_FIELD} if any(g.spec.kind == "sort.rank" for g in gens) else set())
-        )
+        fields = self.fields_all
         scopes: dict[int, _Node] = {id(g.parent): g.parent for g in gens}
         ids: set[int] = set()
         for scope in scopes.values():
@@ -687,6 +689,17 @@ class _Run:
 
 
 # ---- helpers -----------------------------------------------------------------
+
+
+def _fields_needed(gens: list[_Generator]) -> list[str]:
+    fields: set[str] = set()
+    for gen in gens:
+        fields.update(EXTEND_FIELDS.get(gen.spec.kind, ()))
+        if gen.spec.stage in ("group", "sort") and "fieldId" in gen.config:
+            fields.add(str(gen.config["fieldId"]))
+        if gen.spec.kind == "sort.rank":
+            fields.add(RANK_FIELD)
+    return sorted(fields)
 
 
 def _descendants(node: _Node) -> Iterator[_Node]:
