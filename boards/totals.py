@@ -305,7 +305,9 @@ def progress_rollup(
                 weight = weights.get(issue_id)
         else:
             value = own.get(issue_id) if issue_id is not None else None
-            weight = weights.get(issue_id) if (weights and issue_id is not None) else None
+            weight = (
+                weights.get(issue_id) if (weights and issue_id is not None) else None
+            )
         progress[row] = value
         row_weight[row] = weight
         slot = n if parent[row] == ROOT else parent[row]

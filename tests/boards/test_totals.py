@@ -108,7 +108,9 @@ def test_leaf_counts_count_leaf_rows_below_each_row():
 
 def test_progress_own_by_mode():
     done = ProgressFacts(resolved=True, status_category="done")
-    doing = ProgressFacts(status_category="indeterminate", time_spent=1, time_remaining=3)
+    doing = ProgressFacts(
+        status_category="indeterminate", time_spent=1, time_remaining=3
+    )
     fresh = ProgressFacts(status_category="new")
     assert progress_own(ProgressMode.RESOLUTION, done) == 1.0
     assert progress_own(ProgressMode.RESOLUTION, doing) == 0.0
@@ -138,9 +140,7 @@ def test_progress_rollup_with_equal_weights_and_resolved_parent():
     depths = [0, 1, 1, 0, 1, 1, 1]
     issues: list[int | None] = [1, 10, 11, 2, 20, 21, 22]
     own = {1: 0.0, 10: 1.0, 11: 0.0, 2: 1.0, 20: 0.0, 21: 0.0, 22: 0.0}
-    progress, total = progress_rollup(
-        forest_shape(depths), issues, own, resolved={2}
-    )
+    progress, total = progress_rollup(forest_shape(depths), issues, own, resolved={2})
     assert progress[0] == 0.5
     assert progress[3] == 1.0  # resolved parent is complete
     assert total == 0.75
