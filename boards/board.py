@@ -207,6 +207,7 @@ def rows_visible(
 # --- presentation -------------------------------------------------------------------
 
 AVATAR_COLOURS = ("blue", "green", "purple", "red", "teal", "yellow")
+TYPE_SLUGS = {"epic", "story", "task", "bug", "sub-task", "subtask"}
 LOZENGES = {"new": "default", "indeterminate": "inprogress", "done": "success"}
 
 
@@ -283,6 +284,11 @@ class RowView:
     @property
     def indent_px(self) -> int:
         return self.depth * 20
+
+    @property
+    def type_slug(self) -> str:
+        slug = self.type_name.lower().replace(" ", "-")
+        return slug if slug in TYPE_SLUGS else "other"
 
 
 def _issue_cell(column: Column, key: str, fields: IssueFields) -> Cell:
