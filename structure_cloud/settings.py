@@ -146,6 +146,24 @@ JIRA_CACHE_TTLS: dict[str, int] = {
     "browse_permissions": 300,
     "search": 60,
 }
+# Concurrent misses of one entry wait at most this long for the first fetch to land.
+JIRA_CACHE_LOCK_TIMEOUT_S: float = env.float("JIRA_CACHE_LOCK_TIMEOUT_S", default=30.0)
+# Outgoing Jira calls (jira_sync.client.RetryPolicy): timeouts, Atlassian's backoff on
+# 429/5xx (honours Retry-After, jitter, a cap per wait) and a total budget per call,
+# so no worker waits on Jira longer than about JIRA_HTTP_BUDGET_S.
+JIRA_HTTP_CONNECT_TIMEOUT_S: float = env.float(
+    "JIRA_HTTP_CONNECT_TIMEOUT_S", default=3.05
+)
+JIRA_HTTP_READ_TIMEOUT_S: float = env.float("JIRA_HTTP_READ_TIMEOUT_S", default=10.0)
+JIRA_HTTP_MAX_RETRIES: int = env.int("JIRA_HTTP_MAX_RETRIES", default=4)
+JIRA_HTTP_BACKOFF_BASE_S: float = env.float("JIRA_HTTP_BACKOFF_BASE_S", default=1.0)
+JIRA_HTTP_BACKOFF_CAP_S: float = env.float("JIRA_HTTP_BACKOFF_CAP_S", default=30.0)
+JIRA_HTTP_BUDGET_S: float = env.float("JIRA_HTTP_BUDGET_S", default=60.0)
+# Users whose groups, roles or browse permissions were read within this window get them
+# refreshed by the beat task, every JIRA_REFRESH_INTERVAL_S (below the shortest TTL it
+# refreshes, browse_permissions), so their board never waits on Jira for them.
+JIRA_ACTIVE_USER_WINDOW_S: int = 3600
+JIRA_REFRESH_INTERVAL_S: int = env.int("JIRA_REFRESH_INTERVAL_S", default=240)
 
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER: bool = env.bool(
@@ -158,7 +176,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "jira-sync-refresh-active-users": {
+        "task": "jira_sync.tasks.active_users_refresh_all",
+        "schedule": float(JIRA_REFRESH_INTERVAL_S),
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {

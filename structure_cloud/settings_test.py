@@ -33,3 +33,10 @@ SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{_CHECKOUT}"
 TEST_CHECKOUT_ID = _CHECKOUT
+# Jira calls in tests: the simulator answers on loopback, so keep backoff waits short
+# (the policy itself is unchanged: Retry-After is still honoured up to the cap).
+JIRA_HTTP_BACKOFF_BASE_S = 0.01
+JIRA_HTTP_BACKOFF_CAP_S = 2.0
+JIRA_HTTP_BUDGET_S = 10.0
+JIRA_HTTP_READ_TIMEOUT_S = 5.0
+JIRA_CACHE_LOCK_TIMEOUT_S = 10.0

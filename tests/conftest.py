@@ -1,6 +1,7 @@
-"""Global fixtures: services check, tenants, Connect tokens, the API client."""
+"""Global fixtures: services check, tenants, Connect tokens, the API client, simulator."""
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -13,6 +14,8 @@ from django.core.cache import caches
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from jira_simulator import SimulatorHandle
+from jira_sync import cache_store
 from jira_sync.models import Tenant
 
 
@@ -55,6 +58,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture(autouse=True)
 def _clear_caches() -> None:
     """Each test starts with empty caches (only this checkout's key prefix)."""
+    cache_store.active_user_memo_clear()
     for alias in settings.CACHES:
         if settings.REDIS_URL:
             _clear_prefix(alias)
@@ -148,3 +152,34 @@ def context_client(tenant: Tenant, account_id: str = "user-1") -> APIClient:
     )
     client.credentials(HTTP_AUTHORIZATION=f"JWT {token}")
     return client
+
+
+SIM_TENANT_SECRET = "sim-tenant-shared-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[SimulatorHandle]:
+    """The Jira simulator (demo dataset) in a thread on loopback, for the session."""
+    with SimulatorHandle.start(dataset="demo") as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim_tenant(db: None, simulator: SimulatorHandle) -> Tenant:
+    """A tenant installed on the simulator: Jira calls are signed and accepted.
+
+    The simulator is reset first (data, faults, call counts and webhook log), so every
+    test starts from the demo dataset.
+    """
+    simulator.reset()
+    simulator.add_installation(
+        app_key=settings.APP_KEY,
+        app_base_url=settings.APP_BASE_URL,
+        client_key=simulator.client_key,
+        shared_secret=SIM_TENANT_SECRET,
+    )
+    return tenant_make(
+        client_key=simulator.client_key,
+        base_url=simulator.base_url,
+        secret=SIM_TENANT_SECRET,
+    )
