@@ -587,7 +587,7 @@ def select_fields(requested: Iterable[str] | None, *, default: list[str]) -> lis
     for entry in requested or []:
         items.extend(part.strip() for part in entry.split(",") if part.strip())
     if not items:
-        return list(default)
+        items = list(default)
     chosen: list[str] = []
     removed: set[str] = set()
     for item in items:

@@ -296,8 +296,6 @@ def bulk_fetch(call: Call) -> tuple[int, Any]:
     fields = select_fields(
         str_list(body.get("fields"), "fields"), default=["*navigable"]
     )
-    if not fields:
-        fields = select_fields(["*navigable"], default=[])
     expand = split_expand(body.get("expand"))
     found: dict[int, Issue] = {}
     errors = []
