@@ -261,6 +261,7 @@ class Cell:
     initials: str = ""
     colour: str = ""
     icon: str = ""
+    value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,8 @@ def _issue_cell(column: Column, key: str, fields: IssueFields) -> Cell:
     if kind == "issuetype":
         return Cell(kind, text=field_text(fields.get("issuetype")))
     if kind == "field":
-        return Cell(kind, text=field_text(fields.get(column.field_id)))
+        raw = fields.get(column.field_id)
+        return Cell(kind, text=field_text(raw), value=number(raw))
     return Cell(kind)
 
 
@@ -328,8 +330,8 @@ def _total_cell(column: Column, value: float | None) -> Cell:
         if value is None:
             return Cell("progress")
         percent = round(value * 100)
-        return Cell("progress", text=f"{percent}%", percent=percent)
-    return Cell(column.kind, text=number_text(value))
+        return Cell("progress", text=f"{percent}%", percent=percent, value=value)
+    return Cell(column.kind, text=number_text(value), value=value)
 
 
 def total_cells(columns: Sequence[Column], totals: BoardTotals | None) -> list[Cell]:
