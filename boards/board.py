@@ -7,7 +7,7 @@ rows on screen (`rows_visible`) get their display fields and become `RowView`s.
 """
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,14 +177,16 @@ def rows_visible(
     *,
     under: int | None,
     expand_depth: int,
+    expanded: Container[int] = (),
     offset: int = 0,
     limit: int = PAGE_ROWS,
 ) -> tuple[list[int], int | None]:
     """Indices of the rows on screen, and the offset of the next page (or None).
 
     The rows are those below `under` (a row index; None for the whole forest) whose
-    ancestors below `under` all sit at a depth under `expand_depth`: "expand to level
-    2" is ``expand_depth=1``. Cost is the rows skipped plus the rows returned.
+    ancestors below `under` are all open: at a depth under `expand_depth` ("expand to
+    level 2" is ``expand_depth=1``) or in `expanded` (row indices the user opened).
+    Cost is the rows skipped plus the rows returned.
     """
     if under is None:
         start, stop = 0, len(shape)
@@ -200,7 +202,7 @@ def rows_visible(
                 return found, seen
             found.append(i)
         seen += 1
-        i = i + 1 if depths[i] < expand_depth else end[i]
+        i = i + 1 if depths[i] < expand_depth or i in expanded else end[i]
     return found, None
 
 
@@ -352,6 +354,7 @@ def rows_render(
     issues: Mapping[int, Mapping[str, Any]],
     *,
     expand_depth: int,
+    expanded: Container[int] = (),
 ) -> list[RowView]:
     """`RowView`s of the given rows; `issues` maps issue ID to ``{"key", "fields"}``."""
     views = []
@@ -389,7 +392,8 @@ def rows_render(
                 item_type=item_type,
                 item_id=item_id,
                 has_children=has_children,
-                expanded=has_children and forest.depths[i] < expand_depth,
+                expanded=has_children
+                and (forest.depths[i] < expand_depth or i in expanded),
                 generated=bool(forest.generated and forest.generated[i]),
                 key=key,
                 summary=summary,

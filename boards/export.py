@@ -77,7 +77,8 @@ def export_xlsx(
     sheet.title = (title or "Structure")[:31].translate(
         str.maketrans("[]:*?/\\", "       ")
     )
-    sheet.sheet_properties.outlinePr.summaryBelow = False
+    if sheet.sheet_properties.outlinePr is not None:
+        sheet.sheet_properties.outlinePr.summaryBelow = False
     sheet.append([c.title for c in columns])
     for index in range(1, len(columns) + 1):
         header = sheet.cell(row=1, column=index)

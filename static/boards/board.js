@@ -261,7 +261,7 @@
   function loadMore(moreRow) {
     var under = moreRow.getAttribute("data-under");
     var depth = parseInt(moreRow.getAttribute("data-depth"), 10);
-    var params = { offset: moreRow.getAttribute("data-offset"), expandDepth: under ? depth + 1 : state.expandDepth };
+    var params = { offset: moreRow.getAttribute("data-offset"), expandDepth: under ? depth : state.expandDepth };
     if (under) params.under = under;
     moreRow.querySelector("button").disabled = true;
     api("GET", rowsUrl(params)).then(function (result) {
