@@ -193,7 +193,7 @@ class Forest:
         chunk_ids: Sequence[int | None] = (),
         chunk_sizes: Sequence[int] = (),
         chunk_target: int = CHUNK_TARGET,
-        max_rows: int = MAX_ROWS,
+        max_rows: int | None = None,
     ) -> None:
         self._rid = bytearray(rid)
         self._iid = bytearray(iid)
@@ -205,7 +205,7 @@ class Forest:
         if not self._chunk_sizes and self._dep:
             self._chunk_ids, self._chunk_sizes = [None], [len(self._dep)]
         self.chunk_target = chunk_target
-        self.max_rows = max_rows
+        self.max_rows = MAX_ROWS if max_rows is None else max_rows
         self._hint = 0
 
     # construction ------------------------------------------------------------------

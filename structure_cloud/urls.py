@@ -1,14 +1,15 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from jira_sync import apis as jira_sync_apis
 from jira_sync import views as jira_sync_views
 from structure_cloud import views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me", jira_sync_apis.MeApi.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("hierarchies.urls")),
 ]
 
 urlpatterns = [

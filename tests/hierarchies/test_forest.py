@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +16,7 @@ from hierarchies.forest import (
     ITEM_GENERATOR,
     ITEM_ISSUE,
     MAX_LEVELS,
+    Action,
     AddAction,
     CopyAction,
     Forest,
@@ -41,23 +44,23 @@ class Reference:
         self.top: list[Node] = []
         self.next_row_id = 1
 
-    def _find(self, row_id, nodes=None, parent=None):
+    def _find(self, row_id: int, nodes: list[Node] | None = None) -> Any:
         nodes = self.top if nodes is None else nodes
         for node in nodes:
             if node.row_id == row_id:
                 return node, nodes
-            found = self._find(row_id, node.children, node)
+            found = self._find(row_id, node.children)
             if found:
                 return found
         return None
 
-    def _depth(self, row_id):
+    def _depth(self, row_id: int) -> int:
         return next(r.depth for r in self.rows() if r.row_id == row_id)
 
-    def _height(self, node):
+    def _height(self, node: Node) -> int:
         return 1 + max((self._height(c) for c in node.children), default=0)
 
-    def _siblings(self, under):
+    def _siblings(self, under: int | None) -> tuple[list[Node], int]:
         if under is None:
             return self.top, 0
         found = self._find(under)
@@ -65,7 +68,7 @@ class Reference:
             raise ForestError("no parent")
         return found[0].children, self._depth(under) + 1
 
-    def _position(self, siblings, after):
+    def _position(self, siblings: list[Node], after: int | None) -> int:
         if after is None:
             return 0
         for index, node in enumerate(siblings):
@@ -73,7 +76,7 @@ class Reference:
                 return index + 1
         raise ForestError("after not a sibling")
 
-    def add(self, item, under, after):
+    def add(self, item: tuple[int, int], under: int | None, after: int | None) -> int:
         siblings, depth = self._siblings(under)
         pos = self._position(siblings, after)
         if depth >= MAX_LEVELS:
@@ -83,12 +86,12 @@ class Reference:
         siblings.insert(pos, node)
         return node.row_id
 
-    def _contains(self, node, row_id):
+    def _contains(self, node: Node, row_id: int) -> bool:
         return node.row_id == row_id or any(
             self._contains(c, row_id) for c in node.children
         )
 
-    def move(self, row, under, after):
+    def move(self, row: int, under: int | None, after: int | None) -> None:
         found = self._find(row)
         if not found:
             raise ForestError("no row")
@@ -114,7 +117,9 @@ class Reference:
             raise
         siblings.insert(pos, node)
 
-    def _parent_id(self, row_id, nodes=None, parent=None):
+    def _parent_id(
+        self, row_id: int, nodes: list[Node] | None = None, parent: int | None = None
+    ) -> Any:
         nodes = self.top if nodes is None else nodes
         for node in nodes:
             if node.row_id == row_id:
@@ -124,19 +129,19 @@ class Reference:
                 return found
         return False
 
-    def remove(self, row):
+    def remove(self, row: int) -> None:
         found = self._find(row)
         if not found:
             raise ForestError("no row")
         found[1].remove(found[0])
 
-    def _clone(self, node):
+    def _clone(self, node: Node) -> Node:
         clone = Node(self.next_row_id, node.item)
         self.next_row_id += 1
         clone.children = [self._clone(c) for c in node.children]
         return clone
 
-    def copy(self, row, under, after):
+    def copy(self, row: int, under: int | None, after: int | None) -> int:
         found = self._find(row)
         if not found:
             raise ForestError("no row")
@@ -148,10 +153,10 @@ class Reference:
         siblings.insert(pos, clone)
         return clone.row_id
 
-    def rows(self):
-        out = []
+    def rows(self) -> list[Row]:
+        out: list[Row] = []
 
-        def walk(nodes, depth):
+        def walk(nodes: list[Node], depth: int) -> None:
             for node in nodes:
                 out.append(Row(node.row_id, depth, node.item[0], node.item[1]))
                 walk(node.children, depth + 1)
@@ -168,7 +173,7 @@ def assert_invariants(rows: list[Row]) -> None:
     assert len({r.row_id for r in rows}) == len(rows)
 
 
-def run_both(actions, ref=None):
+def run_both(actions, ref=None) -> tuple[Forest, Reference]:
     """Apply actions one by one to both models; errors must agree."""
     forest = Forest(chunk_target=3)
     ref = Reference() if ref is None else ref
@@ -204,7 +209,7 @@ def run_both(actions, ref=None):
     return forest, ref
 
 
-def draw_actions(data, ref: Reference, count: int):
+def draw_actions(data: Any, ref: Reference, count: int) -> Iterator[Action]:
     """Actions drawn against the reference's current rows, mostly valid ones."""
     for _ in range(count):
         ids = [r.row_id for r in ref.rows()]
@@ -234,7 +239,7 @@ def draw_actions(data, ref: Reference, count: int):
             yield CopyAction(data.draw(any_row), under, after, -1)
 
 
-def run_drawn(data, count):
+def run_drawn(data, count) -> tuple[Forest, Reference]:
     ref = Reference()
     return run_both(draw_actions(data, ref, count), ref)
 
@@ -249,7 +254,7 @@ def test_forest_random_ops_agree_with_reference(data, count):
 @given(data=st.data(), count=st.integers(0, 60))
 def test_forest_chunk_plan_round_trips(data, count):
     forest, _ = run_drawn(data, count)
-    store: dict[int, tuple[int, bytes]] = {}
+    store: dict[int, tuple[int, bytes | None]] = {}
     plan = forest.chunk_plan()
     ids, sizes = [], []
     for cid, size, payload in plan:
@@ -260,7 +265,7 @@ def test_forest_chunk_plan_round_trips(data, count):
         sizes.append(size)
     assert sum(sizes) == len(forest)
     loaded = Forest.from_chunks(
-        [(cid, store[cid][0], store[cid][1]) for cid in ids],
+        [(cid, store[cid][0], store[cid][1] or b"") for cid in ids],
         next_row_id=forest.next_row_id,
     )
     assert list(loaded.rows()) == list(forest.rows())
