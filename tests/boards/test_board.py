@@ -1,5 +1,7 @@
 """Board composition on plain data: which rows show, with which cells and totals."""
 
+from typing import Any
+
 import pytest
 
 from boards.board import (
@@ -23,8 +25,16 @@ from boards.columns import (
 SP = "customfield_10016"
 
 
-def _issue(key, summary, *, points=None, done=False, category="new", assignee=None):
-    fields = {
+def _issue(
+    key: str,
+    summary: str,
+    *,
+    points: float | None = None,
+    done: bool = False,
+    category: str = "new",
+    assignee: str | None = None,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
         "summary": summary,
         "status": {
             "name": "Done" if done else "To Do",
@@ -128,8 +138,10 @@ def test_rows_render_shows_totals_progress_lozenges_and_folder_names():
     )
     folder, epic, done, todo = rows
     assert folder.summary == "Release 1"
-    assert folder.has_children and folder.expanded
-    assert epic.key == "REL-1" and epic.parent_row_id == 100
+    assert folder.has_children
+    assert folder.expanded
+    assert epic.key == "REL-1"
+    assert epic.parent_row_id == 100
     by_kind = {c.kind: c for c in epic.cells}
     assert by_kind["total"].text == "8"
     assert by_kind["progress"].percent == 38  # 3 of 8 story points done

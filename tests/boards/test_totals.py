@@ -123,7 +123,7 @@ def test_progress_own_by_mode():
 
 def test_progress_rollup_weighted_by_story_points_matches_the_incumbent_example():
     # Top issue 1: sub-issue 2 (children 0% with 2 SP, 100% with 3 SP), sub-issue 3
-    # (0%, 1 SP): sub-issue 2 is 60%, the top issue (60×5 + 0×1) / 6 = 50%.
+    # (0%, 1 SP): sub-issue 2 is 60%, the top issue (60*5 + 0*1) / 6 = 50%.
     depths = [0, 1, 2, 2, 1]
     issues: list[int | None] = [1, 2, 20, 21, 3]
     own = {1: 0.0, 2: 0.0, 20: 0.0, 21: 1.0, 3: 0.0}
@@ -160,7 +160,7 @@ def test_progress_rollup_leaves_out_unknown_and_zero_weight_children():
 
 
 def test_progress_of_a_folder_rolls_up_and_empty_forest_has_none():
-    progress, total = progress_rollup(
+    progress, _ = progress_rollup(
         forest_shape([0, 1, 1]), [None, 1, 2], {1: 1.0, 2: 0.0}
     )
     assert progress == [0.5, 1.0, 0.0]
