@@ -1,5 +1,7 @@
 """Totals and progress on plain data: what the Σ and Progress columns show."""
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -167,13 +169,13 @@ def test_progress_of_a_folder_rolls_up_and_empty_forest_has_none():
     assert progress_rollup(forest_shape([]), [], {}) == ([], None)
 
 
-def _forest():
+def _forest() -> Any:
     """Random pre-order forests: depth rises by at most one per row."""
 
     @st.composite
     def build(draw):
         n = draw(st.integers(min_value=0, max_value=40))
-        depths = []
+        depths: list[int] = []
         for i in range(n):
             top = 0 if i == 0 else depths[-1] + 1
             depths.append(draw(st.integers(min_value=0, max_value=top)))
