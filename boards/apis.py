@@ -121,7 +121,8 @@ class BoardExportApi(_Api):
     """The board as CSV or XLSX (the viewer's rows only), audited."""
 
     class QuerySerializer(serializers.Serializer[Any]):
-        format = serializers.ChoiceField(choices=["csv", "xlsx"], default="csv")
+        # Not "format": DRF reads ?format= to pick a renderer.
+        type = serializers.ChoiceField(choices=["csv", "xlsx"], default="csv")
         view = serializers.IntegerField(required=False, min_value=1)
         expandDepth = serializers.IntegerField(  # noqa: N815
             required=False, min_value=0, max_value=99, default=99
@@ -141,7 +142,7 @@ class BoardExportApi(_Api):
             board=board, expand_depth=query["expandDepth"], limit=EXPORT_MAX_ROWS
         )
         footer = board_lib.total_cells(board.view.columns, board.totals)
-        fmt = query["format"]
+        fmt = query["type"]
         if fmt == "xlsx":
             body = export.export_xlsx(
                 title=board.structure.name,

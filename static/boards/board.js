@@ -463,7 +463,7 @@
 
   // --- export ----------------------------------------------------------------------
   function exportBoard(format) {
-    var q = new URLSearchParams({ format: format, expandDepth: String(Math.max(state.expandDepth, 49)) });
+    var q = new URLSearchParams({ type: format, expandDepth: String(Math.max(state.expandDepth, 49)) });
     if (config.viewId) q.set("view", config.viewId);
     token().then(function (t) {
       return fetch(config.exportUrl + "?" + q.toString(), { headers: { Authorization: "JWT " + t }, credentials: "omit" });

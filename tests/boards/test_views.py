@@ -18,7 +18,7 @@ def _keys(html: str) -> set[str]:
 
 def _footer_points(html: str) -> str:
     footer = html.split('data-testid="totals"', 1)[1]
-    return re.findall(r'sc-col-total sc-num">([^<]*)<', footer)[0]
+    return str(re.findall(r'sc-col-total sc-num">([^<]*)<', footer)[0])
 
 
 def test_board_page_renders_top_rows_totals_and_edit_tools_for_an_editor(
