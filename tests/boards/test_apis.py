@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -108,7 +109,7 @@ def test_export_xlsx_keeps_the_hierarchy_as_outline_levels(
 ):
     response = api_for(BOB).get(f"/api/v1/boards/{release.pk}/export?type=xlsx")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet: Any = load_workbook(io.BytesIO(response.content)).active
     assert sheet["A1"].value == "Summary"
     levels = {sheet.row_dimensions[r].outline_level for r in range(2, sheet.max_row)}
     assert levels >= {0, 1, 2, 3}
