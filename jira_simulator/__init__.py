@@ -60,6 +60,29 @@ user. Anything else is a 401. The same operations exist over HTTP under ``/_sim/
 ``GET|DELETE /_sim/calls``, ``GET /_sim/webhooks``, ``POST /_sim/issues``,
 ``PUT|DELETE /_sim/issues/{idOrKey}``, ``POST /_sim/links``, ``DELETE /_sim/links/{id}``,
 ``GET /_sim/page-url?user=``.
+
+Demo dataset (``--dataset demo``; accountIds are constants in ``jira_simulator.datasets``):
+
+* projects WEB (id 10000, 128 issues), MOB (10001, 93), FIN (10002, 64); issue ids 10000…10284.
+  FIN is open only to the group ``finance``; MOB-45…MOB-59 carry the issue security level
+  "Mobile team only" (id 10200: MOB Developers/Administrators roles, the reporter, apps).
+* users: ``…4a01`` Alice Adams, site admin (WEB, MOB); ``…4a02`` Bob Brown (WEB, MOB, not
+  in the MOB security level); ``…4a03`` Carol Chen, mobile team; ``…4a05`` Erin Evans and
+  ``…4a06`` Frank Fischer, finance (all three projects); ``…4a11`` Ken Kowalski, contractor
+  (WEB only); ``…4a12`` Nora Novak, in no group (nothing). Prefix: ``5b10ac8d82e05b22cc7d``.
+* issue types: Epic 10000 (level 1), Story 10001, Task 10002, Bug 10003 (level 0),
+  Sub-task 10004 (level -1). Statuses: To Do 10000, In Progress 3, In Review 10001, Done 10002.
+* link types: Blocks 10000, Cloners 10001, Duplicate 10002, Relates 10003.
+* fields: Story Points ``customfield_10016`` (``cf[10016]``), Team ``customfield_10001``,
+  Rank ``customfield_10019`` (ORDER BY rank).
+* epics: WEB-1 Checkout redesign, WEB-24, WEB-49, WEB-75, WEB-90; MOB-1, MOB-20, MOB-42,
+  MOB-60; FIN-1, FIN-23, FIN-40.
+
+Jira quirks kept on purpose: JQL without a restriction is a 400 ("Unbounded JQL queries are
+not allowed here"); naming a project or issue the caller may not browse is a 400 as if it
+did not exist; ``!=``/``NOT IN`` never match empty values; bulkfetch silently omits missing
+and hidden issues (``issueErrors`` lists only malformed ids/keys); no ORDER BY means
+``created DESC``.
 """
 
 from jira_simulator.handle import SimulatorHandle

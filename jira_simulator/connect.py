@@ -102,7 +102,7 @@ class InstallKeys:
         self.private_key = rsa.generate_private_key(
             public_exponent=65537, key_size=2048
         )
-        self.kid = f"jira-simulator/{uuid.uuid4()}"
+        self.kid = f"jira-simulator-{uuid.uuid4()}"
         self.public_pem = (
             self.private_key.public_key()
             .public_bytes(

@@ -179,13 +179,13 @@ class _IssueMaker:
         updated = created + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
         if status is None:
             status = rng.choices(
-                (TODO, IN_PROGRESS, IN_REVIEW, DONE), (40, 25, 10, 25)
+                (TODO, IN_PROGRESS, IN_REVIEW, DONE), cum_weights=(40, 65, 75, 100)
             )[0]
         resolution_id = None
         resolution_date = None
         if status == DONE:
             resolution_id = rng.choices(
-                (RES_DONE, RES_WONT_DO, RES_DUPLICATE), (85, 10, 5)
+                (RES_DONE, RES_WONT_DO, RES_DUPLICATE), cum_weights=(85, 95, 100)
             )[0]
             resolution_date = updated
         estimate = None
@@ -202,7 +202,9 @@ class _IssueMaker:
             issuetype_id=issuetype,
             summary=summary,
             status_id=status,
-            priority_id=rng.choices((1, 2, 3, 4, 5), (5, 20, 50, 20, 5))[0],
+            priority_id=rng.choices((1, 2, 3, 4, 5), cum_weights=(5, 25, 75, 95, 100))[
+                0
+            ],
             reporter=reporter,
             created=created,
             updated=updated,
@@ -707,7 +709,7 @@ def build_generated(issues: int, seed: int) -> Site:
     if not 0 <= issues <= MAX_GENERATED_ISSUES:
         raise ValueError(f"issues must be between 0 and {MAX_GENERATED_ISSUES}")
     rng = random.Random(seed)
-    site = _base_site(f"generated-{issues}-{seed}", f"Generated Jira ({issues} issues)")
+    site = _base_site(f"generated-{issues}-{seed}", "Generated Jira")
     site.groups = {
         g.group_id: g
         for g in (
@@ -812,7 +814,9 @@ def build_generated(issues: int, seed: int) -> Site:
             for _ in range(min(budget - made, int(rng.paretovariate(1.2) * 6))):
                 if made >= budget:
                     break
-                issuetype = rng.choices((STORY, TASK, BUG), (60, 25, 15))[0]
+                issuetype = rng.choices((STORY, TASK, BUG), cum_weights=(60, 85, 100))[
+                    0
+                ]
                 secret = level is not None and rng.random() < 0.1
                 parent = epic if rng.random() < 0.85 else None
                 story = maker.make(
@@ -859,7 +863,7 @@ def build_generated(issues: int, seed: int) -> Site:
         b = a + rng.randrange(-50, 51) if rng.random() < 0.8 else rng.randrange(n)
         if b == a or not 0 <= b < n:
             continue
-        type_id = rng.choices(link_types, (40, 40, 10, 10))[0]
+        type_id = rng.choices(link_types, cum_weights=(40, 80, 90, 100))[0]
         site.links[site.next_link_id] = IssueLink(
             site.next_link_id, type_id, all_issues[a].id, all_issues[b].id
         )

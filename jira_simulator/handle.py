@@ -30,6 +30,7 @@ class SimulatorHandle:
         sim.base_url = self.base_url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
+            args=(0.05,),
             name=f"jira-simulator-{self.port}",
             daemon=True,
         )

@@ -6,7 +6,6 @@ Jira's JSON shapes. Numeric ids are ints here and strings on the wire, as in Jir
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -480,24 +479,3 @@ class Site:
                 ids.remove(link_id)
         self.version += 1
         return link
-
-    def copy(self) -> Site:
-        """A deep copy, so `reset()` can restore the dataset as it was built."""
-        clone = dataclasses.replace(
-            self,
-            users={
-                k: dataclasses.replace(u, groups=list(u.groups))
-                for k, u in self.users.items()
-            },
-            projects=dict(self.projects),
-            issues={
-                k: dataclasses.replace(
-                    i, labels=list(i.labels), fix_version_ids=list(i.fix_version_ids)
-                )
-                for k, i in self.issues.items()
-            },
-            links={k: dataclasses.replace(lk) for k, lk in self.links.items()},
-            project_counters=dict(self.project_counters),
-        )
-        clone.reindex()
-        return clone

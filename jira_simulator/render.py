@@ -386,7 +386,8 @@ class Renderer:
             "issuetype": self.issuetype(self.site.issue_types[issue.issuetype_id]),
         }
         if with_assignee:
-            fields["assignee"] = self.user_ref(issue.assignee)
+            if issue.assignee is not None:
+                fields["assignee"] = self.user_ref(issue.assignee)
             fields["timetracking"] = self.timetracking(issue)
         return {
             "id": str(issue.id),

@@ -45,8 +45,8 @@ class Simulator:
         base_url: str = "",
     ) -> None:
         self.dataset = dataset
-        self._pristine = datasets.build(dataset, issues=issues, seed=seed)
-        self.site: Site = self._pristine.copy()
+        self._build_args = {"issues": issues, "seed": seed}
+        self.site: Site = datasets.build(dataset, issues=issues, seed=seed)
         self.base_url = base_url
         self.lock = threading.RLock()
         self.keys = InstallKeys()
@@ -109,7 +109,8 @@ class Simulator:
         Installations survive unless `installations=True`: the app keeps its secret.
         """
         with self.lock:
-            self.site = self._pristine.copy()
+            # Datasets are deterministic, so rebuilding restores them exactly.
+            self.site = datasets.build(self.dataset, **self._build_args)
             self._search_cache.clear()
             if installations:
                 self.installs.clear()

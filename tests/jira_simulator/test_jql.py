@@ -38,7 +38,20 @@ def test_jql_parse_reads_every_operator():
     query = jql.parse(text)
     assert isinstance(query.where, jql.Compound)
     ops = [c.operator for c in query.where.clauses if isinstance(c, jql.Clause)]
-    assert ops == ["=", "!=", "in", "not in", "~", "!~", "is", "is not", "<", ">", "<=", ">="]
+    assert ops == [
+        "=",
+        "!=",
+        "in",
+        "not in",
+        "~",
+        "!~",
+        "is",
+        "is not",
+        "<",
+        ">",
+        "<=",
+        ">=",
+    ]
 
 
 def test_jql_parse_order_by_and_quoted_custom_field_names():
@@ -53,7 +66,9 @@ def test_jql_parse_order_by_and_quoted_custom_field_names():
 
 
 def test_jql_parse_functions_escapes_and_symbol_operators():
-    query = jql.parse(r'assignee = currentUser() && summary ~ "say \"hi\"" || !(labels is empty)')
+    query = jql.parse(
+        r'assignee = currentUser() && summary ~ "say \"hi\"" || !(labels is empty)'
+    )
     assert isinstance(query.where, jql.Compound)
     assert query.where.operator == "or"
     first = query.where.clauses[0]
@@ -69,14 +84,26 @@ def test_jql_parse_functions_escapes_and_symbol_operators():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("project = ", "Expecting either a value, list or function before the end of the query."),
+        (
+            "project = ",
+            "Expecting either a value, list or function before the end of the query.",
+        ),
         ("project WEB", "Expecting operator but got 'WEB'."),
         ("(project = WEB", "Expecting ')' before the end of the query."),
-        ('summary ~ "unfinished', "The quoted string 'unfinished' has not been completed."),
+        (
+            'summary ~ "unfinished',
+            "The quoted string 'unfinished' has not been completed.",
+        ),
         ("project = WEB ORDER rank", "Expecting 'by' but got 'rank'."),
         ("project = WEB ORDER BY", "Expecting a field name at the end of the query."),
-        ("project = WEB project = MOB", "Expecting either 'OR' or 'AND' but got 'project'."),
-        ("project in (WEB,", "Expecting either a value, list or function before the end of the query."),
+        (
+            "project = WEB project = MOB",
+            "Expecting either 'OR' or 'AND' but got 'project'.",
+        ),
+        (
+            "project in (WEB,",
+            "Expecting either a value, list or function before the end of the query.",
+        ),
         ("= WEB", "Expecting a field name but got '='."),
         ("status was Done", "The operator 'WAS' is not supported"),
         ("project = and", "You must surround 'reserved words' with quotation marks."),
@@ -93,12 +120,21 @@ def test_jql_parse_rejects_malformed_queries_with_jira_messages(text, message):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("foo = bar", "Field 'foo' does not exist or you do not have permission to view it."),
+        (
+            "foo = bar",
+            "Field 'foo' does not exist or you do not have permission to view it.",
+        ),
         ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),
         ("summary = x", "The operator '=' is not supported by the 'summary' field."),
         ("assignee = nobody()", "Unable to find JQL function 'nobody()'."),
-        ("created > yesterday", "Date value 'yesterday' for field 'created' is invalid."),
-        ("project = WEB ORDER BY description", "Field 'description' does not support sorting."),
+        (
+            "created > yesterday",
+            "Date value 'yesterday' for field 'created' is invalid.",
+        ),
+        (
+            "project = WEB ORDER BY description",
+            "Field 'description' does not support sorting.",
+        ),
         ("rank = 1", "Field 'Rank' does not support searching, only ordering."),
         ("ORDER BY rank", "Unbounded JQL queries are not allowed here."),
         ('"Story Points" = many', "not a valid number"),
@@ -111,7 +147,9 @@ def test_jql_search_rejects_invalid_queries(site, text, message):
 
 
 def test_jql_project_the_viewer_cannot_browse_is_reported_as_missing(site):
-    with pytest.raises(jql.JqlError, match="The value 'FIN' does not exist for the field 'project'"):
+    with pytest.raises(
+        jql.JqlError, match="The value 'FIN' does not exist for the field 'project'"
+    ):
         jql.Search(site, "project = FIN", ADMIN)
     assert run(site, "project = FIN", datasets.ERIN)
 
@@ -120,7 +158,8 @@ def test_jql_equality_in_and_not_in(site):
     web = set(run(site, "project = WEB"))
     both = set(run(site, "project in (WEB, MOB)"))
     mob = set(run(site, "project = MOB"))
-    assert web and mob
+    assert web
+    assert mob
     assert both == web | mob
     assert set(run(site, "project not in (MOB) AND project in (WEB, MOB)")) == web
     assert set(run(site, "project != MOB AND project in (WEB, MOB)")) == web
@@ -148,45 +187,67 @@ def test_jql_empty_semantics_of_not_equal(site):
 
 def test_jql_current_user_parent_and_labels(site):
     mine = run(site, "assignee = currentUser()", datasets.BOB)
-    assert mine and all(site.issues[i].assignee == datasets.BOB for i in mine)
+    assert mine
+    assert all(site.issues[i].assignee == datasets.BOB for i in mine)
     children = run(site, "parent = WEB-1")
-    assert children and all(site.issues[i].parent_id == 10000 for i in children)
+    assert children
+    assert all(site.issues[i].parent_id == 10000 for i in children)
     ux = run(site, "labels = UX")
-    assert ux and all("ux" in site.issues[i].labels for i in ux)
+    assert ux
+    assert all("ux" in site.issues[i].labels for i in ux)
 
 
 def test_jql_text_search_and_status_category(site):
     found = keys(site, 'text ~ "checkout" AND project = WEB')
-    assert found and all("checkout" in site.issue_lookup(k).summary.lower() or "checkout" in (site.issue_lookup(k).description or "").lower() for k in found)
+    assert found
+    assert all(
+        "checkout" in site.issue_lookup(k).summary.lower()
+        or "checkout" in (site.issue_lookup(k).description or "").lower()
+        for k in found
+    )
     in_progress = run(site, 'statusCategory = "In Progress"')
-    assert in_progress and all(site.statuses[site.issues[i].status_id].category.key == "indeterminate" for i in in_progress)
+    assert in_progress
+    assert all(
+        site.statuses[site.issues[i].status_id].category.key == "indeterminate"
+        for i in in_progress
+    )
     assert set(run(site, "statusCategory = indeterminate")) == set(in_progress)
 
 
 def test_jql_custom_fields_by_id_and_name(site):
     by_id = run(site, "cf[10016] >= 8")
     by_name = run(site, '"Story Points" >= 8')
-    assert by_id and set(by_id) == set(by_name)
+    assert by_id
+    assert set(by_id) == set(by_name)
     assert all(site.issues[i].story_points >= 8 for i in by_id)
     team = run(site, 'Team = "Team Phoenix"')
-    assert team and all(site.issues[i].team_id == "36885b3c-1bf0-4f85-a357-c5b858c31de4" for i in team)
+    assert team
+    assert all(
+        site.issues[i].team_id == "36885b3c-1bf0-4f85-a357-c5b858c31de4" for i in team
+    )
 
 
 def test_jql_dates_resolution_and_fix_version(site):
-    assert run(site, 'created >= "2025-09-01" AND project = WEB') == run(site, "project = WEB")
+    assert run(site, 'created >= "2025-09-01" AND project = WEB') == run(
+        site, "project = WEB"
+    )
     assert run(site, 'created < "2025-01-01" AND project = WEB') == []
     unresolved = run(site, "resolution = Unresolved")
     assert unresolved == run(site, "resolution is EMPTY")
     assert all(site.issues[i].resolution_id is None for i in unresolved)
     web_dec = run(site, 'fixVersion = "Web 2026.12"')
-    assert web_dec and all(10101 in site.issues[i].fix_version_ids for i in web_dec)
+    assert web_dec
+    assert all(10101 in site.issues[i].fix_version_ids for i in web_dec)
 
 
 def test_jql_not_and_parentheses(site):
     web = set(run(site, "project = WEB"))
     done_web = set(run(site, "project = WEB AND status = Done"))
     assert set(run(site, "project = WEB AND NOT status = Done")) == web - done_web
-    assert set(run(site, "(project = WEB) AND (status = Done OR status = Done)")) == done_web
+    assert (
+        set(run(site, "(project = WEB) AND (status = Done OR status = Done)"))
+        == done_web
+    )
 
 
 def test_jql_order_by_rank_and_multiple_keys(site):
@@ -194,7 +255,9 @@ def test_jql_order_by_rank_and_multiple_keys(site):
     ranks = [site.issues[i].rank for i in ranked]
     assert ranks == sorted(ranks)
     assert ranked != sorted(ranked), "rank order is not creation order in the demo"
-    by_points = run(site, '"Story Points" is not EMPTY ORDER BY "Story Points" DESC, key ASC')
+    by_points = run(
+        site, '"Story Points" is not EMPTY ORDER BY "Story Points" DESC, key ASC'
+    )
     points = [site.issues[i].story_points for i in by_points]
     assert points == sorted(points, reverse=True)
 
@@ -202,13 +265,27 @@ def test_jql_order_by_rank_and_multiple_keys(site):
 def test_jql_id_and_key_comparisons(site):
     assert run(site, "id = 10000") == [10000]
     assert keys(site, "key in (WEB-1, WEB-2) ORDER BY key DESC") == ["WEB-2", "WEB-1"]
-    assert keys(site, "project = WEB AND key <= WEB-3 ORDER BY key") == ["WEB-1", "WEB-2", "WEB-3"]
+    assert keys(site, "project = WEB AND key <= WEB-3 ORDER BY key") == [
+        "WEB-1",
+        "WEB-2",
+        "WEB-3",
+    ]
 
 
 def test_jql_structure_for_parse_endpoint():
-    structure = jql.structure(jql.parse('project in (WEB, "MOB") AND assignee is EMPTY ORDER BY rank DESC'))
+    structure = jql.structure(
+        jql.parse('project in (WEB, "MOB") AND assignee is EMPTY ORDER BY rank DESC')
+    )
     assert structure["where"]["operator"] == "and"
     first, second = structure["where"]["clauses"]
-    assert first["operand"] == {"values": [{"value": "WEB"}, {"value": "MOB", "encodedValue": '"MOB"'}]}
-    assert second == {"field": {"name": "assignee"}, "operator": "is", "operand": {"keyword": "empty"}}
-    assert structure["orderBy"] == {"fields": [{"field": {"name": "rank"}, "direction": "desc"}]}
+    assert first["operand"] == {
+        "values": [{"value": "WEB"}, {"value": "MOB", "encodedValue": '"MOB"'}]
+    }
+    assert second == {
+        "field": {"name": "assignee"},
+        "operator": "is",
+        "operand": {"keyword": "empty"},
+    }
+    assert structure["orderBy"] == {
+        "fields": [{"field": {"name": "rank"}, "direction": "desc"}]
+    }
