@@ -122,18 +122,22 @@ def keys_with_prefix(prefix: str) -> list[str]:
     ]
 
 
-def delete_prefix(prefix: str) -> int:
-    """Delete every key starting with `prefix` (SCAN + batched DEL); the count."""
+def delete_prefix(prefix: str, suffix: str = "") -> int:
+    """Delete every key `prefix*suffix` (SCAN + batched DEL); the count deleted."""
     cache = jira_cache()
     redis = _redis(cache)
     if redis is None:
-        keys = [k for k in _locmem_keys(cache) if k.startswith(prefix)]
+        keys = [
+            k
+            for k in _locmem_keys(cache)
+            if k.startswith(prefix) and k.endswith(suffix)
+        ]
         cache.delete_many(keys)
         return len(keys)
-    full_prefix = cache.make_key(prefix)
+    pattern = _glob_escape(cache.make_key(prefix)) + "*" + _glob_escape(suffix)
     deleted = 0
     batch: list[Any] = []
-    for key in redis.scan_iter(match=_glob_escape(full_prefix) + "*", count=1000):
+    for key in redis.scan_iter(match=pattern, count=1000):
         batch.append(key)
         if len(batch) >= 500:
             deleted += int(redis.delete(*batch))

@@ -134,6 +134,13 @@ def issue_ids_search(
     return [int(i) for i in found[key]]
 
 
+def search_generation_get(*, tenant: Tenant) -> int:
+    """The tenant's search generation: bumped by issue webhooks (eviction), so results
+    computed from Jira data (cached searches, generated forests) can key on it."""
+    key = cache_keys.search_generation(tenant.client_key)
+    return int(cache_store.get_many([key]).get(key, 0))
+
+
 # ---- metadata ------------------------------------------------------------------------
 
 

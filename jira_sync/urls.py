@@ -9,4 +9,5 @@ urlpatterns = [
     path("uninstalled", views.uninstalled, name="uninstalled"),
     path("enabled", views.enabled, name="enabled"),
     path("disabled", views.disabled, name="disabled"),
+    path("webhooks/<slug:event>", views.webhook, name="webhook"),
 ]

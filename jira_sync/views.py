@@ -114,3 +114,38 @@ def enabled(request: HttpRequest) -> HttpResponse:
 @require_POST
 def disabled(request: HttpRequest) -> HttpResponse:
     return _lifecycle_toggle(request, enabled=False)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, event: str) -> HttpResponse:
+    """Jira webhooks (`/connect/webhooks/<event>`, `:` in the event spelled `_`)."""
+    try:
+        context = tenant_token_verify(
+            header_token(request),
+            method="POST",
+            path_qs=request_path_qs(request),
+            require_active=False,
+        )
+    except ConnectAuthError as exc:
+        logger.warning("refused webhook %s: %s", event, exc.reason)
+        return unauthorized(exc.reason)
+    body = _json_body(request)
+    if body is None:
+        return _bad_request("body must be a JSON object")
+    # The path's event is covered by the qsh; the body (never hashed) is not.
+    jira_event = _event_name(event)
+    try:
+        handled = services.webhook_event_apply(
+            tenant=context.tenant, event=jira_event, payload=body
+        )
+    except services.WebhookPayloadError as exc:
+        return _bad_request(str(exc))
+    if not handled:
+        logger.info("ignored webhook %s for %s", jira_event, context.tenant.client_key)
+    return HttpResponse(status=204)
+
+
+def _event_name(path_event: str) -> str:
+    """`jira_issue_updated` -> `jira:issue_updated` (the descriptor's URL spelling)."""
+    return "jira:" + path_event[5:] if path_event.startswith("jira_") else path_event

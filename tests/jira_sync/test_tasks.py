@@ -1,0 +1,101 @@
+"""Celery tasks on a real worker (Redis broker of settings_test)."""
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+
+from jira_simulator.datasets import BOB, G_WEB
+from jira_sync import cache_keys, cache_store, selectors, services, tasks
+from structure_cloud.celery import app
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 20.0) -> bool:
+    """Poll a condition the worker makes true (no result backend in tests)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def celery_worker() -> Iterator[None]:
+    app.loader.import_default_modules()
+    app.control.purge()  # this checkout's queue only (CELERY_TASK_DEFAULT_QUEUE)
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        yield
+
+
+def test_uninstall_purges_the_tenants_cache_through_the_worker(
+    sim_tenant, simulator, celery_worker
+):
+    ids = selectors.jira_client_for(sim_tenant).search_jql_ids(
+        "project = WEB", limit=50
+    )
+    selectors.issues_get(tenant=sim_tenant, issue_ids=ids, fields=["summary"])
+    selectors.issues_browsable_filter(tenant=sim_tenant, account_id=BOB, issue_ids=ids)
+    prefix = cache_keys.tenant_prefix(sim_tenant.client_key)
+    other_key = cache_keys.fields("another-tenant")
+    cache_store.set_many({other_key: [{"id": "summary"}]}, ttl=60)
+    assert len(cache_store.keys_with_prefix(prefix)) > 100
+
+    services.tenant_uninstall(client_key=sim_tenant.client_key, actor="jira")
+
+    assert wait_until(lambda: cache_store.keys_with_prefix(prefix) == [])
+    assert cache_store.get_many([other_key])  # other tenants keep theirs
+
+
+def test_refresh_task_updates_active_users_before_expiry(
+    sim_tenant, simulator, celery_worker, settings
+):
+    settings.JIRA_CACHE_TTLS = {**settings.JIRA_CACHE_TTLS, "groups": 400}
+    ids = selectors.jira_client_for(sim_tenant).search_jql_ids(
+        "project = WEB", limit=20
+    )
+    before = selectors.user_memberships_get(tenant=sim_tenant, account_id=BOB)
+    assert "web-team" in before.groups
+    assert selectors.issues_browsable_filter(
+        tenant=sim_tenant, account_id=BOB, issue_ids=ids
+    ) == set(ids)
+    site = simulator.sim.site
+    site.users[BOB].groups.remove(G_WEB)  # Bob leaves the web team in Jira
+    site.projects[10000].roles[10000].groups.clear()  # and WEB's viewers role
+    site.projects[10000].roles[10002].users.clear()  # and its admins role
+    groups_key = cache_keys.user_groups(sim_tenant.client_key, BOB)
+    browse_key = cache_keys.user_browse(sim_tenant.client_key, BOB, ids[0])
+
+    tasks.active_users_refresh.delay(sim_tenant.pk)
+
+    def groups_cached() -> set[str]:
+        cached = cache_store.get_many([groups_key]).get(groups_key, [])
+        return {g[0] for g in cached}
+
+    assert wait_until(lambda: "web-team" not in groups_cached())
+    assert wait_until(lambda: cache_store.get_many([browse_key]).get(browse_key) == 0)
+    simulator.reset_call_counts()
+    after = selectors.user_memberships_get(tenant=sim_tenant, account_id=BOB)
+    assert "web-team" not in after.groups
+    assert not selectors.issues_browsable_filter(
+        tenant=sim_tenant, account_id=BOB, issue_ids=ids
+    )
+    assert simulator.call_counts() == {}  # served from the refreshed entries
+
+
+def test_beat_refreshes_before_the_shortest_refreshed_ttl():
+    app.loader.import_default_modules()
+    schedule = settings.CELERY_BEAT_SCHEDULE["jira-sync-refresh-active-users"]
+    assert schedule["task"] in app.tasks
+    assert schedule["schedule"] < settings.JIRA_CACHE_TTLS["browse_permissions"]
+
+
+def test_tasks_are_idempotent_and_ignore_unknown_tenants(sim_tenant):
+    assert tasks.tenant_cache_purge(987654) == 0
+    assert tasks.active_users_refresh(987654) == 0
+    assert tasks.tenant_cache_purge(sim_tenant.pk) == 0
+    assert tasks.tenant_cache_purge(sim_tenant.pk) == 0
