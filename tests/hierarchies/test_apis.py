@@ -367,7 +367,8 @@ def test_folders_rename_and_delete_removes_their_rows(structure, owner_client):
     folder = owner_client.post(
         base, {"name": "Inbox", "under": None, "version": 1}, format="json"
     ).json()
-    assert folder["rowId"] == 1 and folder["version"] == 2
+    assert folder["rowId"] == 1
+    assert folder["version"] == 2
     owner_client.post(
         forest_url(structure),
         {"version": 2, "actions": [add(5, under=1)]},

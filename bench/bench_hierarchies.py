@@ -1,0 +1,425 @@
+"""Forest storage against django-treebeard (MP_Node) and django-mptt, same database.
+
+Forests of 10,000 and 100,000 rows (blocks of 1,000: a root, 37 children, 26
+grandchildren each). Measured, median of several runs, each side through its usual API:
+
+* read the whole forest (ours: structure row + chunks → columns; peers: one ordered
+  ``values_list``);
+* move a 1,000-row subtree under another root and back (ours: ``forest_update``,
+  with locking, versioning, history and audit; peers: ``move``/``move_to``);
+* insert 1,000 rows in one batch (ours: one ``forest_update``; treebeard: ``load_bulk``;
+  mptt: creates in one transaction);
+* undo that insert (ours: ``forest_undo``; peers have no undo: deleting the 1,000 rows).
+
+Runs in its own database (created and dropped here) with ``bench.settings_bench``:
+``python -m bench bench_hierarchies``.
+"""
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings_bench")
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+SIZES = {
+    label: size
+    for label, size in {"10k": 10_000, "100k": 100_000}.items()
+    if label in os.environ.get("BENCH_SIZES", "10k,100k").split(",")
+}
+BLOCK_CHILDREN, BLOCK_GRANDCHILDREN = 37, 26  # 1 + 37 + 37 * 26 = 1,000 rows
+NEW_ITEMS = 10_000_000
+
+
+def block_rows(block: int) -> list[tuple[int, int]]:
+    """(depth, item_id) of one 1,000-row block in preorder."""
+    base = block * 1000
+    rows = [(0, base + 1)]
+    n = 1
+    for _ in range(BLOCK_CHILDREN):
+        n += 1
+        rows.append((1, base + n))
+        for _ in range(BLOCK_GRANDCHILDREN):
+            n += 1
+            rows.append((2, base + n))
+    return rows
+
+
+def forest_shape(size: int) -> list[tuple[int, int]]:
+    return [row for block in range(size // 1000) for row in block_rows(block)]
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# --- database lifecycle --------------------------------------------------------------
+
+
+def _admin_connect() -> psycopg.Connection[Any]:
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=int(db["PORT"] or 5432),
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=getattr(settings, "BENCH_ADMIN_DATABASE"),  # noqa: B009  (bench-only setting)
+        autocommit=True,
+    )
+
+
+def database_create() -> None:
+    name = settings.DATABASES["default"]["NAME"]
+    with _admin_connect() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", run_syncdb=True, verbosity=0)
+
+
+def database_drop() -> None:
+    connections.close_all()
+    name = settings.DATABASES["default"]["NAME"]
+    with _admin_connect() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- ours ----------------------------------------------------------------------------
+
+
+class Ours:
+    name = "ours"
+
+    def __init__(self, shape: list[tuple[int, int]]) -> None:
+        from hierarchies import services
+        from hierarchies.forest import ITEM_ISSUE, Forest, Row
+        from jira_sync.models import Tenant
+
+        tenant = Tenant.objects.create(
+            client_key=f"bench-{len(shape)}",
+            base_url="https://bench.atlassian.net",
+            shared_secret="bench-secret",  # noqa: S106
+            installed_at=timezone.now(),
+        )
+        self.structure = services.structure_create(
+            tenant=tenant, actor="bench", name=f"Bench {len(shape)}"
+        )
+        rows = [Row(i + 1, d, ITEM_ISSUE, item) for i, (d, item) in enumerate(shape)]
+        with transaction.atomic():
+            locked, _ = services._forest_write(
+                structure=self.structure,
+                actor="bench",
+                expected_version=1,
+                kind="update",
+                change=lambda _f, _s: (
+                    Forest.from_rows(rows, next_row_id=len(rows) + 1),
+                    {"actions": {"add": len(rows)}},
+                ),
+            )
+        self.structure = locked
+        self.version = locked.version
+        self.roots = [i + 1 for i, (d, _) in enumerate(shape) if d == 0]
+
+    def read(self) -> int:
+        from hierarchies.models import Structure
+        from hierarchies.selectors import forest_load
+
+        s = Structure.objects.get(pk=self.structure.pk)
+        forest = forest_load(
+            structure=s, manifest=bytes(s.manifest), next_row_id=s.next_row_id
+        )
+        return len(forest.columns()[0])
+
+    def _update(self, actions: list[Any]) -> None:
+        from hierarchies import services
+
+        result = services.forest_update(
+            structure=self.structure,
+            actor="bench",
+            version=self.version,
+            actions=actions,
+        )
+        self.version = result.version
+
+    def move(self, there: bool) -> None:
+        from hierarchies.forest import MoveAction
+
+        moved = self.roots[len(self.roots) // 2]
+        if there:
+            self._update([MoveAction(moved, self.roots[0], None)])
+        else:
+            before = self.roots[len(self.roots) // 2 - 1]
+            self._update([MoveAction(moved, None, before)])
+
+    def insert(self) -> None:
+        from hierarchies.forest import ITEM_ISSUE, AddAction
+
+        parent = self.roots[-1]
+        actions: list[Any] = [AddAction(ITEM_ISSUE, NEW_ITEMS, parent, None, -1)]
+        actions += [
+            AddAction(ITEM_ISSUE, NEW_ITEMS + k, parent, -k, -(k + 1))
+            for k in range(1, 1000)
+        ]
+        self._update(actions)
+
+    def undo(self) -> None:
+        from hierarchies import services
+
+        result = services.forest_undo(
+            structure=self.structure, actor="bench", version=self.version
+        )
+        self.version = result.version
+
+
+# --- treebeard -----------------------------------------------------------------------
+
+
+class Treebeard:
+    name = "treebeard"
+
+    def __init__(self, shape: list[tuple[int, int]]) -> None:
+        from bench.peers.models import TreebeardRow
+
+        self.model = TreebeardRow
+        TreebeardRow.objects.all().delete()
+        counters: list[int] = [0]
+        paths: list[str] = []
+        objs = []
+        numchild: dict[int, int] = {}
+        stack: list[int] = []  # indexes of ancestors
+        for i, (depth, item) in enumerate(shape):
+            del stack[depth:]
+            del counters[depth + 1 :]
+            counters[depth] += 1
+            counters.append(0)
+            parent_path = paths[stack[-1]] if stack else ""
+            paths.append(
+                parent_path
+                + TreebeardRow._int2str(counters[depth]).rjust(
+                    TreebeardRow.steplen, "0"
+                )
+            )
+            if stack:
+                numchild[stack[-1]] = numchild.get(stack[-1], 0) + 1
+            stack.append(i)
+            objs.append(
+                TreebeardRow(
+                    id=i + 1, path=paths[-1], depth=depth + 1, numchild=0, item_id=item
+                )
+            )
+        for index, count in numchild.items():
+            objs[index].numchild = count
+        TreebeardRow.objects.bulk_create(objs, batch_size=5000)
+        _reset_sequence(TreebeardRow._meta.db_table)
+        self.root_paths = [paths[i] for i, (d, _) in enumerate(shape) if d == 0]
+
+    def read(self) -> int:
+        return len(
+            list(
+                self.model.objects.order_by("path").values_list(
+                    "id", "depth", "item_type", "item_id"
+                )
+            )
+        )
+
+    def _root(self, k: int) -> Any:
+        return self.model.objects.get(depth=1, item_id=k * 1000 + 1)
+
+    def move(self, there: bool) -> None:
+        middle = len(self.root_paths) // 2
+        with transaction.atomic():
+            if there:
+                self.model.objects.move(
+                    self._root(middle), self._root(0), "first-child"
+                )
+            else:
+                self.model.objects.move(
+                    self._root(middle), self._root(middle - 1), "right"
+                )
+
+    def insert(self) -> None:
+        parent = self._root(len(self.root_paths) - 1)
+        data = [{"data": {"item_id": NEW_ITEMS + k}} for k in range(1000)]
+        with transaction.atomic():
+            self.model.objects.load_bulk(data, parent=parent)
+
+    def undo(self) -> None:
+        with transaction.atomic():
+            self.model.objects.filter(item_id__gte=NEW_ITEMS).delete()
+
+
+# --- mptt ----------------------------------------------------------------------------
+
+
+class Mptt:
+    name = "mptt"
+
+    def __init__(self, shape: list[tuple[int, int]]) -> None:
+        from bench.peers.models import MpttRow
+
+        self.model = MpttRow
+        MpttRow.objects.all().delete()
+        objs: list[Any] = []
+        stack: list[int] = []
+        counter = 0
+        tree_id = 0
+        for i, (depth, item) in enumerate(shape):
+            while len(stack) > depth:
+                counter += 1
+                objs[stack.pop()].rght = counter
+            if depth == 0:
+                tree_id += 1
+                counter = 0
+            counter += 1
+            objs.append(
+                MpttRow(
+                    id=i + 1,
+                    parent_id=objs[stack[-1]].id if stack else None,
+                    item_id=item,
+                    tree_id=tree_id,
+                    level=depth,
+                    lft=counter,
+                    rght=0,
+                )
+            )
+            stack.append(i)
+        while stack:
+            counter += 1
+            objs[stack.pop()].rght = counter
+        MpttRow.objects.bulk_create(objs, batch_size=5000)
+        _reset_sequence(MpttRow._meta.db_table)
+        self.blocks = len(shape) // 1000
+
+    def read(self) -> int:
+        return len(
+            list(
+                self.model.objects.order_by("tree_id", "lft").values_list(
+                    "id", "level", "item_type", "item_id"
+                )
+            )
+        )
+
+    def _root(self, k: int) -> Any:
+        return self.model.objects.get(item_id=k * 1000 + 1)
+
+    def move(self, there: bool) -> None:
+        middle = self.blocks // 2
+        with transaction.atomic():
+            if there:
+                self._root(middle).move_to(self._root(0), "first-child")
+            else:
+                self._root(middle).move_to(self._root(middle - 1), "right")
+
+    def insert(self) -> None:
+        with transaction.atomic():
+            parent = self._root(self.blocks - 1)
+            for k in range(1000):
+                self.model.objects.create(parent=parent, item_id=NEW_ITEMS + k)
+                parent.refresh_from_db()
+
+    def undo(self) -> None:
+        with transaction.atomic():
+            self.model.objects.filter(item_id__gte=NEW_ITEMS).delete()
+
+
+def _reset_sequence(table: str) -> None:
+    with connection.cursor() as cursor:
+        # Table names come from our own models, never from input.
+        sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608
+        cursor.execute(sql)
+
+
+# --- measuring -----------------------------------------------------------------------
+
+
+def measure(side: Any, reads: int = 5, rounds: int = 3) -> dict[str, float]:
+    read = median([timed(side.read) for _ in range(reads)])
+    moves: list[float] = []
+    for _ in range(rounds):
+        moves.append(timed(lambda: side.move(True)))
+        moves.append(timed(lambda: side.move(False)))
+    inserts, undos = [], []
+    for _ in range(rounds):
+        inserts.append(timed(side.insert))
+        undos.append(timed(side.undo))
+    return {
+        "read": read,
+        "move": median(moves),
+        "insert": median(inserts),
+        "undo": median(undos),
+    }
+
+
+TARGETS = {"read": 1.0, "move": 0.1, "insert": 0.1}
+
+
+def results_for(label: str, size: int) -> list[dict[str, Any]]:
+    shape = forest_shape(size)
+    ours = Ours(shape)
+    assert ours.read() == size
+    figures = {"ours": measure(ours)}
+    for peer_class in (Treebeard, Mptt):
+        peer = peer_class(shape)
+        assert peer.read() == size
+        figures[peer.name] = measure(peer)
+    out: list[dict[str, Any]] = []
+    for op in ("read", "move", "insert", "undo"):
+        out.append(
+            {
+                "bench": f"hierarchies.forest_{op}.{label}",
+                "value": round(figures["ours"][op], 2),
+                "unit": "ms",
+                "target": None,
+                "ok": True,
+                "peers_ms": {
+                    p: round(figures[p][op], 2) for p in ("treebeard", "mptt")
+                },
+            }
+        )
+        for peer_name in ("treebeard", "mptt"):
+            ratio = figures["ours"][op] / figures[peer_name][op]
+            target = TARGETS.get(op)
+            out.append(
+                {
+                    "bench": f"hierarchies.forest_{op}_vs_{peer_name}.{label}",
+                    "value": round(ratio, 4),
+                    "unit": "ratio",
+                    "target": f"<= {target}" if target is not None else None,
+                    "ok": target is None or ratio <= target,
+                }
+            )
+    return out
+
+
+def main() -> list[dict[str, Any]]:
+    import json
+
+    database_create()
+    results: list[dict[str, Any]] = []
+    try:
+        for label, size in SIZES.items():
+            for line in results_for(label, size):
+                print(json.dumps(line), flush=True)
+                results.append(line)
+    finally:
+        database_drop()
+    return results
+
+
+if __name__ == "__main__":
+    main()
