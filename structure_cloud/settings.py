@@ -145,6 +145,7 @@ JIRA_CACHE_TTLS: dict[str, int] = {
     "project_roles": 3600,
     "browse_permissions": 300,
     "search": 60,
+    "generated_forest": 60,  # generated rows (IDs, group labels) of a structure
 }
 # Concurrent misses of one entry wait at most this long for the first fetch to land.
 JIRA_CACHE_LOCK_TIMEOUT_S: float = env.float("JIRA_CACHE_LOCK_TIMEOUT_S", default=30.0)
@@ -164,6 +165,9 @@ JIRA_HTTP_BUDGET_S: float = env.float("JIRA_HTTP_BUDGET_S", default=60.0)
 # refreshes, browse_permissions), so their board never waits on Jira for them.
 JIRA_ACTIVE_USER_WINDOW_S: int = 3600
 JIRA_REFRESH_INTERVAL_S: int = env.int("JIRA_REFRESH_INTERVAL_S", default=240)
+
+# Generators: time limit per structure generation (the incumbent pauses after 30 s).
+GENERATOR_TIME_LIMIT_S: float = env.float("GENERATOR_TIME_LIMIT_S", default=30.0)
 
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER: bool = env.bool(

@@ -1,0 +1,752 @@
+"""The generator engine: static rows + generator configurations -> effective forest.
+
+Pure: plain data in, plain data out; Jira is reached only through the `JiraSource`
+given by the caller (the app's rights), time through an injectable clock.
+
+Rules (issue 7, after the incumbent's documented behaviour):
+
+* Generators run by stage in the fixed order insert -> extend -> filter -> group -> sort,
+  wherever they sit in the forest. A generator's scope is the subtree of its parent row
+  (the top level for a top-level generator); "level 1" is the generator's own level.
+* Insert puts its issues at the generator's place, in the query's order.
+* Extend adds children to every issue row of its scope whose level is within
+  `levels` (default 10), including the rows it adds itself; all extenders of a scope
+  work together (a sub-task's blocking issue is found too). An issue is never added
+  under itself (link cycles end there) nor twice under one parent.
+* Filter (JQL) keeps the issue rows that match and the ancestors of matches; folders
+  stay only with `keepFolders` or when they hold a match. The duplicates filter
+  removes inserted rows whose issue is also added by an extender elsewhere in scope,
+  then repeated inserted rows (the first one stays).
+* Group: at level 1 of its scope the issue rows are put under typed group rows, one per
+  value (an issue with several values, e.g. labels, appears under each), in a sensible
+  order (status by category then name, priority by Jira's order, others by name); the
+  "no value" group comes last; other rows (folders) stay first. Several groupers of a
+  scope nest top to bottom.
+* Sort: issue rows are reordered among the issue slots of every sibling list in scope
+  (group rows and folders keep their places). Sorters apply bottom to top, so the top
+  one is the primary key; empty values go last in both directions.
+* Budget: past the time limit or the row limit generation stops and returns what it
+  has, with a message naming the generator that used the most time; never a crash.
+* Generator rows themselves are configuration: they are left out of the result and any
+  row stored under one is lifted to the generator's level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from hierarchies.generators.types import (
+    DEFAULT_EXTEND_LEVELS,
+    DEFAULT_ROW_LIMIT,
+    DEFAULT_TIME_LIMIT_S,
+    EffectiveForest,
+    EffectiveRow,
+    FieldValue,
+    GenerationReport,
+    GeneratorReport,
+    GeneratorSpec,
+    IssueData,
+    JiraSource,
+    Progress,
+    ProgressCallback,
+    SortValue,
+    StaticRow,
+)
+
+EXTEND_FIELDS: dict[str, tuple[str, ...]] = {
+    "extend.links": ("issuelinks",),
+    "extend.subtasks": ("subtasks",),
+    "extend.children": (),
+}
+RANK_FIELD = "rank"  # pseudo field: the adapter fills IssueData.rank
+
+# Labels of the "no value" group for the fields users group by most.
+FIELD_NAMES: dict[str, str] = {
+    "status": "status",
+    "assignee": "assignee",
+    "reporter": "reporter",
+    "priority": "priority",
+    "project": "project",
+    "issuetype": "issue type",
+    "fixVersions": "fix version",
+    "versions": "affects version",
+    "labels": "labels",
+    "components": "component",
+    "resolution": "resolution",
+}
+
+
+class GeneratorInputError(Exception):
+    """Jira refused a generator's input (e.g. JQL no longer valid); `str()` says why.
+
+    Raised by a JiraSource; the engine records it on the generator and goes on.
+    """
+
+
+class _Stop(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Node:
+    __slots__ = (
+        "children",
+        "depth",
+        "item_id",
+        "item_type",
+        "label",
+        "order",
+        "origin",
+        "owner",
+        "parent",
+        "row_id",
+        "spec",
+    )
+
+    def __init__(
+        self,
+        item_type: str,
+        item_id: int | str,
+        origin: str,
+        parent: _Node | None,
+        depth: int,
+        row_id: int = 0,
+    ) -> None:
+        self.item_type = item_type
+        self.item_id = item_id
+        self.origin = origin  # static | insert | extend | group | root
+        self.parent = parent
+        self.depth = depth
+        self.row_id = row_id
+        self.children: list[_Node] = []
+        self.label: str | None = None
+        self.spec: GeneratorSpec | None = None
+        self.owner: _Node | None = None  # group rows: the scope parent of their grouper
+        self.order = 0  # pre-order index of static rows (generator order)
+
+    @property
+    def generated(self) -> bool:
+        return self.origin in ("insert", "extend", "group")
+
+
+class _Generator:
+    __slots__ = ("node", "order", "parent", "report", "spec")
+
+    def __init__(self, spec: GeneratorSpec, node: _Node, report: GeneratorReport):
+        self.spec = spec
+        self.node = node
+        self.parent: _Node = node.parent or node  # static rows always have a parent
+        self.order = node.order
+        self.report = report
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        return self.spec.config
+
+
+class _Budget:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        time_limit_s: float,
+        row_limit: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.clock = clock
+        self.start = clock()
+        self.time_limit_s = time_limit_s
+        self.row_limit = row_limit
+        self.progress = progress
+        self.rows = 0
+
+    def elapsed(self) -> float:
+        return self.clock() - self.start
+
+    def check_time(self) -> None:
+        if self.elapsed() > self.time_limit_s:
+            raise _Stop("time_limit")
+
+    def take_row(self) -> None:
+        if self.rows >= self.row_limit:
+            raise _Stop("row_limit")
+        self.rows += 1
+
+    def report(self, stage: str, generator_id: int | None) -> None:
+        if self.progress is not None:
+            self.progress(Progress(stage, generator_id, self.rows, self.elapsed()))
+
+
+def forest_generate(
+    *,
+    rows: Sequence[StaticRow],
+    generators: Mapping[int, GeneratorSpec],
+    source: JiraSource,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    row_limit: int = DEFAULT_ROW_LIMIT,
+    clock: Callable[[], float] = time.monotonic,
+    progress: ProgressCallback | None = None,
+) -> EffectiveForest:
+    """The effective forest of a structure, generated with `source`'s rights."""
+    run = _Run(
+        source=source,
+        budget=_Budget(
+            clock=clock,
+            time_limit_s=time_limit_s,
+            row_limit=row_limit,
+            progress=progress,
+        ),
+    )
+    return run.execute(rows, generators)
+
+
+class _Run:
+    def __init__(self, *, source: JiraSource, budget: _Budget) -> None:
+        self.source = source
+        self.budget = budget
+        self.root = _Node("root", 0, "root", None, 0)
+        self.gens: list[_Generator] = []
+        self.field_data: dict[int, IssueData] = {}
+        self.current: _Generator | None = None
+
+    # ---- driver --------------------------------------------------------------
+
+    def execute(
+        self, rows: Sequence[StaticRow], generators: Mapping[int, GeneratorSpec]
+    ) -> EffectiveForest:
+        self._build(rows, generators)
+        stop_reason: str | None = None
+        try:
+            for stage, step in (
+                ("insert", self._insert),
+                ("extend", self._extend),
+                ("filter", self._filter),
+                ("group", self._group),
+                ("sort", self._sort),
+            ):
+                gens = [g for g in self.gens if g.spec.stage == stage]
+                if gens:
+                    self.budget.report(stage, None)
+                    step(gens)
+                    self.budget.check_time()
+        except _Stop as stop:
+            stop_reason = stop.reason
+        out = self._flatten()
+        report = GenerationReport(
+            generators=[g.report for g in self.gens],
+            seconds=self.budget.elapsed(),
+            rows=len(out),
+        )
+        if stop_reason is not None:
+            report.stop_reason = (
+                "time_limit" if stop_reason == "time_limit" else "row_limit"
+            )
+            report.message = self._stop_message(stop_reason)
+        self.budget.report("done", None)
+        return EffectiveForest(rows=out, report=report)
+
+    def _stop_message(self, reason: str) -> str:
+        if reason == "time_limit":
+            why = f"the time limit of {self.budget.time_limit_s:g} s was reached"
+        else:
+            why = f"the limit of {self.budget.row_limit:,} rows was reached"
+        text = f"Generation stopped before all generators could finish: {why}."
+        if self.gens:
+            top = max(self.gens, key=lambda g: g.report.seconds)
+            text += (
+                f" The generator that used the most time is #{top.spec.id}"
+                f" ({top.spec.kind}, {top.report.seconds:.1f} s)."
+            )
+        return text
+
+    def _timed(self, gen: _Generator, started: float) -> None:
+        gen.report.seconds += self.budget.clock() - started
+
+    # ---- build ---------------------------------------------------------------
+
+    def _build(
+        self, rows: Sequence[StaticRow], generators: Mapping[int, GeneratorSpec]
+    ) -> None:
+        stack = [self.root]
+        for index, row in enumerate(rows):
+            depth = max(0, min(row.depth, len(stack) - 1))
+            del stack[depth + 1 :]
+            parent = stack[-1]
+            if parent.item_type == "generator":  # rows under a generator are lifted
+                parent = parent.parent or self.root
+            node = _Node(
+                row.item_type,
+                row.item_id,
+                "static",
+                parent,
+                parent.depth + 1,
+                row.row_id,
+            )
+            node.order = index
+            parent.children.append(node)
+            stack.append(node)
+            if row.item_type == "generator":
+                spec = generators.get(row.item_id)
+                if spec is not None and spec.stage in (
+                    "insert",
+                    "extend",
+                    "filter",
+                    "group",
+                    "sort",
+                ):
+                    node.spec = spec
+                    self.gens.append(
+                        _Generator(spec, node, GeneratorReport(spec.id, spec.kind))
+                    )
+            else:
+                self.budget.rows += 1
+
+    def _add(
+        self, parent: _Node, item_type: str, item_id: int | str, origin: str
+    ) -> _Node:
+        self.budget.take_row()
+        if self.budget.rows % 2048 == 0:
+            self.budget.check_time()
+        return _Node(item_type, item_id, origin, parent, parent.depth + 1)
+
+    # ---- insert --------------------------------------------------------------
+
+    def _insert(self, gens: list[_Generator]) -> None:
+        for gen in gens:
+            self.budget.report("insert", gen.spec.id)
+            started = self.budget.clock()
+            try:
+                ids = self._insert_ids(gen)
+            except GeneratorInputError as exc:
+                gen.report.error = str(exc)
+                ids = []
+            finally:
+                self._timed(gen, started)
+            started = self.budget.clock()
+            try:
+                seen: set[int] = set()
+                new: list[_Node] = []
+                try:
+                    for issue_id in ids:
+                        if issue_id not in seen:
+                            seen.add(issue_id)
+                            new.append(
+                                self._add(gen.parent, "issue", issue_id, "insert")
+                            )
+                finally:
+                    at = gen.parent.children.index(gen.node) + 1
+                    gen.parent.children[at:at] = new
+                    gen.report.rows += len(new)
+            finally:
+                self._timed(gen, started)
+            self.budget.check_time()
+
+    def _insert_ids(self, gen: _Generator) -> list[int]:
+        kind, config = gen.spec.kind, gen.config
+        if kind == "insert.jql":
+            return self.source.search_ids(str(config["jql"]))
+        if kind == "insert.text":
+            text = str(config["text"]).replace("\\", "\\\\").replace('"', '\\"')
+            return self.source.search_ids(f'text ~ "{text}"')
+        issue_id = int(config["issueId"])
+        return self.source.child_ids([issue_id]).get(issue_id, [])
+
+    # ---- extend --------------------------------------------------------------
+
+    def _applicable(
+        self, node: _Node, candidates: list[tuple[_Generator, int, int]]
+    ) -> list[tuple[_Generator, int, int]]:
+        """Extenders (gen, base depth, levels) whose level range holds `node`."""
+        return [c for c in candidates if node.depth - c[1] <= c[2]]
+
+    def _extend(self, gens: list[_Generator]) -> None:
+        by_parent: dict[int, list[tuple[_Generator, int, int]]] = {}
+        for gen in gens:
+            levels = int(gen.config.get("levels") or DEFAULT_EXTEND_LEVELS)
+            by_parent.setdefault(id(gen.parent), []).append(
+                (gen, gen.parent.depth, levels)
+            )
+        frontier: list[tuple[_Node, list[tuple[_Generator, int, int]]]] = []
+
+        def walk(node: _Node, active: list[tuple[_Generator, int, int]]) -> None:
+            here = active + by_parent.get(id(node), [])
+            for child in node.children:
+                if child.item_type == "generator":
+                    continue
+                applicable = self._applicable(child, here)
+                if child.item_type == "issue" and applicable:
+                    frontier.append((child, applicable))
+                walk(child, here)
+
+        walk(self.root, [])
+        while frontier:
+            frontier = self._extend_wave(frontier)
+            self.budget.report("extend", None)
+            self.budget.check_time()
+
+    def _extend_wave(
+        self, frontier: list[tuple[_Node, list[tuple[_Generator, int, int]]]]
+    ) -> list[tuple[_Node, list[tuple[_Generator, int, int]]]]:
+        involved: dict[int, _Generator] = {}
+        need_data: set[int] = set()
+        need_children: set[int] = set()
+        fields: set[str] = set()
+        for node, applicable in frontier:
+            for gen, _base, _levels in applicable:
+                involved[gen.spec.id] = gen
+                if gen.spec.kind == "extend.children":
+                    need_children.add(int(node.item_id))
+                else:
+                    need_data.add(int(node.item_id))
+                    fields.update(EXTEND_FIELDS[gen.spec.kind])
+        started = self.budget.clock()
+        data = self.source.issues(need_data, sorted(fields)) if need_data else {}
+        children = self.source.child_ids(need_children) if need_children else {}
+        share = (self.budget.clock() - started) / max(1, len(involved))
+        for gen in involved.values():
+            gen.report.seconds += share
+        self.budget.check_time()
+
+        next_frontier: list[tuple[_Node, list[tuple[_Generator, int, int]]]] = []
+        for node, applicable in frontier:
+            issue_id = int(node.item_id)
+            existing = {int(c.item_id) for c in node.children if c.item_type == "issue"}
+            ancestors = {issue_id}
+            up = node.parent
+            while up is not None:
+                if up.item_type == "issue":
+                    ancestors.add(int(up.item_id))
+                up = up.parent
+            for gen, _base, _levels in applicable:
+                started = self.budget.clock()
+                try:
+                    for child_id in self._extend_candidates(
+                        gen, issue_id, data, children
+                    ):
+                        if child_id in existing or child_id in ancestors:
+                            continue
+                        child = self._add(node, "issue", child_id, "extend")
+                        node.children.append(child)
+                        existing.add(child_id)
+                        gen.report.rows += 1
+                        child_applicable = self._applicable(child, applicable)
+                        if child_applicable:
+                            next_frontier.append((child, child_applicable))
+                finally:
+                    self._timed(gen, started)
+        return next_frontier
+
+    @staticmethod
+    def _extend_candidates(
+        gen: _Generator,
+        issue_id: int,
+        data: Mapping[int, IssueData],
+        children: Mapping[int, list[int]],
+    ) -> Sequence[int]:
+        kind = gen.spec.kind
+        if kind == "extend.children":
+            return children.get(issue_id, [])
+        issue = data.get(issue_id)
+        if issue is None:
+            return ()
+        if kind == "extend.subtasks":
+            return issue.subtask_ids
+        type_id = int(gen.config["linkTypeId"])
+        direction = gen.config.get("direction", "outward")
+        return [
+            link.issue_id
+            for link in issue.links
+            if link.type_id == type_id and link.direction == direction
+        ]
+
+    # ---- filter --------------------------------------------------------------
+
+    def _filter(self, gens: list[_Generator]) -> None:
+        for gen in gens:
+            self.budget.report("filter", gen.spec.id)
+            started = self.budget.clock()
+            try:
+                before = self.budget.rows
+                if gen.spec.kind == "filter.duplicates":
+                    self._filter_duplicates(gen)
+                else:
+                    self._filter_jql(gen)
+                gen.report.rows += before - self.budget.rows
+            except GeneratorInputError as exc:
+                gen.report.error = str(exc)
+            finally:
+                self._timed(gen, started)
+            self.budget.check_time()
+
+    def _scope_issue_ids(self, scope: _Node) -> set[int]:
+        return {int(n.item_id) for n in _descendants(scope) if n.item_type == "issue"}
+
+    def _filter_jql(self, gen: _Generator) -> None:
+        ids = self._scope_issue_ids(gen.parent)
+        matched = self.source.match_ids(str(gen.config["jql"]), ids) if ids else set()
+        keep_folders = bool(gen.config.get("keepFolders", False))
+
+        def prune(node: _Node) -> bool:
+            node.children = [c for c in node.children if prune(c)]
+            if node.item_type == "generator":
+                return True
+            if node.item_type == "issue":
+                keep = int(node.item_id) in matched or _holds_content(node)
+            else:
+                keep = keep_folders or _holds_content(node)
+            if not keep:
+                self.budget.rows -= 1
+            return keep
+
+        gen.parent.children = [c for c in gen.parent.children if prune(c)]
+
+    def _filter_duplicates(self, gen: _Generator) -> None:
+        scope = list(_descendants(gen.parent))
+        extended = Counter(int(n.item_id) for n in scope if n.origin == "extend")
+        inserted = [n for n in scope if n.origin == "insert"]
+        seen: set[int] = set()
+        for node in inserted:
+            issue_id = int(node.item_id)
+            inner = [n for n in _descendants(node) if n.origin == "extend"]
+            inside = sum(1 for n in inner if int(n.item_id) == issue_id)
+            if extended[issue_id] - inside > 0 or issue_id in seen:
+                if node.parent is not None:
+                    node.parent.children.remove(node)
+                extended.subtract(int(n.item_id) for n in inner)
+                self.budget.rows -= 1 + len(list(_descendants(node)))
+            else:
+                seen.add(issue_id)
+
+    # ---- group ---------------------------------------------------------------
+
+    def _load_fields(self, gens: list[_Generator]) -> None:
+        fields = sorted(
+            {str(g.config["fieldId"]) for g in gens if "fieldId" in g.config}
+            | ({RANK_FIELD} if any(g.spec.kind == "sort.rank" for g in gens) else set())
+        )
+        scopes: dict[int, _Node] = {id(g.parent): g.parent for g in gens}
+        ids: set[int] = set()
+        for scope in scopes.values():
+            ids |= self._scope_issue_ids(scope)
+        ids -= self.field_data.keys()
+        if ids and fields:
+            started = self.budget.clock()
+            self.field_data.update(self.source.issues(ids, fields))
+            share = (self.budget.clock() - started) / len(gens)
+            for gen in gens:
+                gen.report.seconds += share
+            self.budget.check_time()
+
+    def _values(self, node: _Node, field_id: str) -> tuple[FieldValue, ...]:
+        issue = self.field_data.get(int(node.item_id))
+        if issue is None:
+            return ()
+        return issue.fields.get(field_id, ())
+
+    def _group(self, gens: list[_Generator]) -> None:
+        later = [
+            g for g in self.gens if g.spec.stage == "sort"
+        ]  # one bulk fetch for groupers and sorters
+        self._load_fields(gens + later)
+        for gen in gens:
+            self.budget.report("group", gen.spec.id)
+            started = self.budget.clock()
+            try:
+                for container in _group_containers(gen.parent):
+                    self._group_container(gen, container)
+            finally:
+                self._timed(gen, started)
+            self.budget.check_time()
+
+    def _group_container(self, gen: _Generator, container: _Node) -> None:
+        field_id = str(gen.config["fieldId"])
+        others: list[_Node] = []
+        buckets: dict[str, tuple[FieldValue | None, list[_Node]]] = {}
+        for child in container.children:
+            if child.item_type != "issue":
+                others.append(child)
+                continue
+            values = self._values(child, field_id) or (None,)
+            for i, value in enumerate(dict.fromkeys(values)):
+                key = "" if value is None else value.key
+                bucket = buckets.setdefault(key, (value, []))
+                bucket[1].append(child if i == 0 else self._clone(child))
+
+        def bucket_order(key: str) -> tuple[int, tuple[tuple[int, SortValue], ...]]:
+            value = buckets[key][0]
+            if value is None:
+                return (1, ())
+            return (0, _sortable(value.order))
+
+        groups: list[_Node] = []
+        for key in sorted(buckets, key=bucket_order):
+            value, members = buckets[key]
+            group = self._add(container, "group", f"{field_id}:{key}", "group")
+            group.owner = gen.parent
+            group.label = (
+                value.label
+                if value is not None
+                else f"No {FIELD_NAMES.get(field_id, field_id)}"
+            )
+            gen.report.rows += 1
+            for member in members:
+                member.parent = group
+                _shift_depth(member, group.depth + 1)
+            group.children = members
+            groups.append(group)
+        container.children = others + groups
+
+    def _clone(self, node: _Node) -> _Node:
+        copy = _Node(node.item_type, node.item_id, node.origin, node.parent, node.depth)
+        copy.row_id = node.row_id if node.origin == "static" else 0
+        self.budget.take_row()
+        copy.children = [self._clone(c) for c in node.children]
+        for c in copy.children:
+            c.parent = copy
+        if node.origin == "static":
+            copy.origin = "extend"  # a copy made by a grouper is generated content
+        return copy
+
+    # ---- sort ----------------------------------------------------------------
+
+    def _sort(self, gens: list[_Generator]) -> None:
+        self._load_fields(gens)
+        by_parent: dict[int, list[_Generator]] = {}
+        for gen in gens:
+            by_parent.setdefault(id(gen.parent), []).append(gen)
+        started = self.budget.clock()
+        stack: list[tuple[_Node, list[_Generator]]] = [(self.root, [])]
+        while stack:
+            node, active = stack.pop()
+            here = active + by_parent.get(id(node), [])
+            if here:
+                here.sort(key=lambda g: g.order)
+                self._sort_children(node, here)
+            stack.extend((c, here) for c in node.children if c.children)
+        share = (self.budget.clock() - started) / len(gens)
+        for gen in gens:
+            gen.report.seconds += share
+            self.budget.report("sort", gen.spec.id)
+
+    def _sort_children(self, node: _Node, sorters: list[_Generator]) -> None:
+        slots = [i for i, c in enumerate(node.children) if c.item_type == "issue"]
+        if len(slots) < 2:
+            return
+        items = [node.children[i] for i in slots]
+        for gen in reversed(sorters):  # bottom to top: the top sorter is primary
+            keyed = [(self._sort_key(gen, n), n) for n in items]
+            present = [kn for kn in keyed if kn[0] is not None]
+            missing = [kn[1] for kn in keyed if kn[0] is None]
+            present.sort(
+                key=lambda kn: kn[0],  # type: ignore[arg-type,return-value]
+                reverse=gen.config.get("direction", "asc") == "desc",
+            )
+            items = [kn[1] for kn in present] + missing
+        for i, item in zip(slots, items, strict=True):
+            node.children[i] = item
+
+    def _sort_key(
+        self, gen: _Generator, node: _Node
+    ) -> tuple[tuple[int, SortValue], ...] | None:
+        if gen.spec.kind == "sort.rank":
+            issue = self.field_data.get(int(node.item_id))
+            return ((1, issue.rank),) if issue is not None and issue.rank else None
+        values = self._values(node, str(gen.config["fieldId"]))
+        if not values:
+            return None
+        return min(_sortable(v.order) for v in values)
+
+    # ---- output --------------------------------------------------------------
+
+    def _flatten(self) -> list[EffectiveRow]:
+        out: list[EffectiveRow] = []
+        used: set[int] = set()
+        for node, depth, parent_row in _walk_output(self.root):
+            if node.origin == "static":
+                row_id = node.row_id
+            else:
+                row_id = _generated_row_id(parent_row, node, used)
+            node.row_id = row_id
+            used.add(row_id)
+            out.append(
+                EffectiveRow(
+                    row_id=row_id,
+                    depth=depth,
+                    item_type=node.item_type,
+                    item_id=node.item_id,
+                    generated=node.generated,
+                    label=node.label,
+                )
+            )
+        return out
+
+
+# ---- helpers -----------------------------------------------------------------
+
+
+def _descendants(node: _Node) -> Iterator[_Node]:
+    stack = list(reversed(node.children))
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def _holds_content(node: _Node) -> bool:
+    return any(c.item_type != "generator" for c in node.children)
+
+
+def _shift_depth(node: _Node, depth: int) -> None:
+    delta = depth - node.depth
+    if delta:
+        node.depth = depth
+        for n in _descendants(node):
+            n.depth += delta
+
+
+def _group_containers(scope: _Node) -> list[_Node]:
+    """Sibling lists a grouper of `scope` works on: level 1, inside earlier groups."""
+    out: list[_Node] = []
+    stack = [scope]
+    while stack:
+        node = stack.pop()
+        groups = [c for c in node.children if c.origin == "group" and c.owner is scope]
+        if groups:
+            stack.extend(reversed(groups))
+        else:
+            out.append(node)
+    return out
+
+
+def _sortable(order: tuple[SortValue, ...]) -> tuple[tuple[int, SortValue], ...]:
+    """Numbers before text, text case-insensitive: values of one field always compare."""
+    return tuple(
+        (0, v) if isinstance(v, int | float) else (1, str(v).casefold()) for v in order
+    )
+
+
+def _walk_output(root: _Node) -> Iterator[tuple[_Node, int, int]]:
+    """Pre-order (node, depth, parent row id) with generator rows left out."""
+    stack: list[tuple[_Node, int, int]] = [(c, 0, 0) for c in reversed(root.children)]
+    while stack:
+        node, depth, parent_row = stack.pop()
+        if node.item_type == "generator":
+            stack.extend((c, depth, parent_row) for c in reversed(node.children))
+            continue
+        yield node, depth, parent_row
+        stack.extend((c, depth + 1, node.row_id) for c in reversed(node.children))
+
+
+def _generated_row_id(parent_row: int, node: _Node, used: set[int]) -> int:
+    """A negative row ID derived from the row's place, stable across regenerations."""
+    key = f"{parent_row}/{node.item_type}/{node.item_id}".encode()
+    value = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+    row_id = -((value & ((1 << 52) - 1)) + 1)
+    while row_id in used:  # the same item twice under one parent, or a collision
+        row_id = row_id - 1 if row_id > -(1 << 53) + 1 else -1
+    return row_id
