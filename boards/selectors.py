@@ -28,7 +28,7 @@ from boards.columns import (
 from boards.models import VIEW_LEVEL_NAMES, View, ViewLevel
 from hierarchies import access as hierarchies_access
 from hierarchies import selectors as hierarchies_selectors
-from hierarchies.forest import ITEM_TYPE_NAMES
+from hierarchies.generators import selectors as generator_selectors
 from hierarchies.models import Folder, GeneratorConfig, Level, Structure
 from hierarchies.permissions import Rule, rule_matches
 from jira_sync import selectors as jira_selectors
@@ -268,24 +268,48 @@ def _labels(
 def board_forest_get(
     *, tenant: Tenant, account_id: str, structure: Structure
 ) -> tuple[board_lib.ForestData, dict[str, Any]]:
-    """The viewer's forest as parallel lists, and the generators' progress (if any)."""
-    viewer = hierarchies_selectors.forest_get_for_viewer(
-        tenant=tenant, account_id=account_id, structure=structure
+    """The viewer's effective forest (stored rows, then generators, then the viewer
+    rule) as parallel lists, and what the board says about generation.
+
+    The generation dict has ``running`` (another request is generating right now, with
+    ``rows`` and ``seconds`` so far) or ``message`` (the last run stopped early, e.g. at
+    the time or row limit, and this is a partial result)."""
+    before = generator_selectors.generation_progress_get(structure=structure) or {}
+    effective = generator_selectors.structure_forest_effective(
+        structure=structure, account_id=account_id
     )
-    rows = viewer.rows
+    rows = effective.rows
     row_ids = [r.row_id for r in rows]
-    depths = [r.depth for r in rows]
-    types = [ITEM_TYPE_NAMES.get(r.item_type, "group") for r in rows]
-    items = [r.item_id for r in rows]
+    types = [r.item_type for r in rows]
+    items = [r.item_id if isinstance(r.item_id, int) else 0 for r in rows]
+    labels = _labels(structure, types, row_ids, items)
+    for r in rows:
+        if r.label:
+            labels[r.row_id] = r.label
     forest = board_lib.ForestData(
-        version=viewer.version,
+        version=effective.version,
         row_ids=row_ids,
-        depths=depths,
+        depths=[r.depth for r in rows],
         item_types=types,
         item_ids=items,
-        labels=_labels(structure, types, row_ids, items),
+        generated=[r.generated for r in rows],
+        labels=labels,
     )
-    return forest, {}
+    generation: dict[str, Any] = {}
+    if before.get("state") == "running" and before.get("version") == effective.version:
+        generation = {
+            "running": True,
+            "rows": before.get("rows", 0),
+            "seconds": before.get("seconds", 0),
+            "message": f"{before.get('rows', 0):,} rows so far "
+            f"({before.get('seconds', 0):.0f} s).",
+        }
+    elif not effective.complete:
+        generation = {
+            "message": effective.message
+            or "Generation stopped early; the structure shows a partial result."
+        }
+    return forest, generation
 
 
 def _problem_text(exc: JiraError) -> str:
