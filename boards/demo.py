@@ -189,6 +189,63 @@ def demo_structure_create(*, tenant: Tenant, spec: DemoSpec) -> Structure | None
     return structure
 
 
+BUGS_NAME = "Open bugs by status"
+
+
+@transaction.atomic
+def demo_generated_structure_create(*, tenant: Tenant) -> Structure | None:
+    """A structure filled by generators: open bugs (JQL), grouped by status."""
+    if Structure.objects.filter(
+        tenant=tenant, owner_account_id=DEMO_OWNER, name=BUGS_NAME
+    ).exists():
+        return None
+    structure = hierarchies_services.structure_create(
+        tenant=tenant,
+        actor=DEMO_OWNER,
+        name=BUGS_NAME,
+        description="Generated: every unresolved bug, grouped by status.",
+    )
+    hierarchies_services.permission_rules_replace(
+        structure=structure,
+        actor=DEMO_OWNER,
+        rules=[Rule(subject_type="everyone", level=Level.VIEW)],
+    )
+    _, written = hierarchies_services.folder_create(
+        structure=structure,
+        actor=DEMO_OWNER,
+        name="Open bugs",
+        placement=hierarchies_services.Placement(),
+        version=structure.version,
+    )
+    folder_row = written.row_id if written else None
+    version = written.version if written else structure.version
+    for kind, config in (
+        ("insert.jql", {"jql": "issuetype = Bug AND resolution IS EMPTY"}),
+        ("group.field", {"fieldId": "status"}),
+    ):
+        _, placed = hierarchies_services.generator_create(
+            structure=structure,
+            actor=DEMO_OWNER,
+            kind=kind,
+            config=config,
+            placement=hierarchies_services.Placement(under=folder_row),
+            version=version,
+        )
+        version = placed.version if placed else version
+    board_services.view_create(
+        structure_access=hierarchies_selectors.StructureAccess(
+            structure, Level.CONTROL
+        ),
+        actor=DEMO_OWNER,
+        name="Triage",
+        columns=STATUS_COLUMNS,
+        expand_depth=3,
+        public=True,
+        make_default=True,
+    )
+    return structure
+
+
 def demo_structures_seed(*, tenant: Tenant) -> list[Structure]:
     """Create the demo structures that do not exist yet; returns the new ones."""
     created = []
@@ -196,4 +253,7 @@ def demo_structures_seed(*, tenant: Tenant) -> list[Structure]:
         structure = demo_structure_create(tenant=tenant, spec=spec)
         if structure is not None:
             created.append(structure)
+    generated = demo_generated_structure_create(tenant=tenant)
+    if generated is not None:
+        created.append(generated)
     return created

@@ -138,3 +138,20 @@ def test_issue_panel_lists_structures_holding_the_issue_only_if_browsable(
     ).content.decode()
     assert "Release plan" not in hidden
     assert "In no structure" in hidden
+
+
+def test_generated_structure_shows_group_rows_and_generated_issues(
+    sim_tenant: Tenant, demo: dict[str, Structure]
+):
+    bugs = demo["Open bugs by status"]
+    html = page_get(sim_tenant, f"/board/{bugs.pk}/", BOB).content.decode()
+    assert 'data-item-type="group"' in html
+    assert 'data-generated="1"' in html
+    assert "Bug" in html
+
+
+def test_seed_demo_is_idempotent(sim_tenant: Tenant, demo: dict[str, Structure]):
+    from boards.demo import demo_structures_seed
+
+    assert demo_structures_seed(tenant=sim_tenant) == []
+    assert set(demo) == {"Release plan", "Finance close", "Open bugs by status"}
