@@ -214,7 +214,7 @@ LOZENGES = {"new": "default", "indeterminate": "inprogress", "done": "success"}
 
 
 def initials(name: str) -> str:
-    parts = [p for p in name.replace(".", " ").split() if p]
+    parts = [p for p in name.replace(".", " ").split() if p[:1].isalpha()]
     if not parts:
         return "?"
     if len(parts) == 1:

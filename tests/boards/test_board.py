@@ -164,6 +164,7 @@ def test_rows_render_marks_an_issue_whose_data_could_not_be_fetched():
 def test_text_helpers():
     assert initials("Grace Brewster Hopper") == "GH"
     assert initials("") == "?"
+    assert initials("Ken Kowalski (contractor)") == "KK"
     assert number_text(3.0) == "3"
     assert number_text(2.5) == "2.5"
     assert number_text(12345.0) == "12,345"
