@@ -8,10 +8,15 @@ the problem in `BoardData.jira_problem`.
 """
 
 import datetime as dt
+import hashlib
+import json
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -21,6 +26,7 @@ from boards.columns import (
     DEFAULT_COLUMNS,
     Column,
     ColumnsError,
+    columns_json,
     columns_parse,
     display_fields,
     totals_fields,
@@ -341,6 +347,64 @@ def issue_fields_get(
     return found, ""
 
 
+def _totals_cache_key(
+    tenant: Tenant, forest: board_lib.ForestData, columns: Sequence[Column]
+) -> str:
+    """Totals depend on the viewer's rows (so on what they may browse), the columns and
+    Jira's data: the key digests the first two and carries the tenant's search
+    generation, which issue webhooks bump."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(array("q", forest.row_ids).tobytes())
+    digest.update(array("q", forest.item_ids).tobytes())
+    digest.update(bytes(forest.depths))
+    digest.update("".join(t[:2] for t in forest.item_types).encode())
+    digest.update(json.dumps(columns_json(columns), sort_keys=True).encode())
+    generation = jira_selectors.search_generation_get(tenant=tenant)
+    return f"boards:v1:{tenant.client_key}:totals:{generation}:{digest.hexdigest()}"
+
+
+def _board_totals_get(
+    *, tenant: Tenant, forest: board_lib.ForestData, view: ViewAccess
+) -> tuple[board_lib.BoardTotals, str]:
+    """Totals over the whole tree, from a short-lived cache when this viewer's forest
+    and Jira's data have not changed; otherwise from the issue fields (one pass)."""
+    if not any(c.is_total for c in view.columns):
+        shape, index_of_row = board_lib.board_shape(forest)
+        return board_lib.BoardTotals(shape, forest.issue_ids(), {}, index_of_row), ""
+    cache = caches["jira"]
+    key = _totals_cache_key(tenant, forest, view.columns)
+    cached = cache.get(key)
+    if cached is not None:
+        shape, index_of_row = board_lib.board_shape(forest)
+        columns = {
+            int(index): board_lib.ColumnValues(values, total)
+            for index, (values, total) in cached.items()
+        }
+        return board_lib.BoardTotals(
+            shape, forest.issue_ids(), columns, index_of_row
+        ), ""
+    issue_ids = [
+        i
+        for t, i in zip(forest.item_types, forest.item_ids, strict=True)
+        if t == "issue"
+    ]
+    data, problem = issue_fields_get(
+        tenant=tenant, issue_ids=issue_ids, fields=totals_fields(view.columns)
+    )
+    fields_only: Mapping[int, Mapping[str, Any]] = {
+        issue_id: issue["fields"] for issue_id, issue in data.items()
+    }
+    totals = board_lib.board_totals(forest, view.columns, fields_only)
+    if not problem:
+        # Derived from Jira data: kept no longer than the issue data itself.
+        cache.set(
+            key,
+            {i: (c.values, c.total) for i, c in totals.columns.items()},
+            settings.JIRA_CACHE_TTLS["issue"],
+        )
+    return totals, problem
+
+
 def board_get(
     *,
     tenant: Tenant,
@@ -358,17 +422,7 @@ def board_get(
     forest, generation = board_forest_get(
         tenant=tenant, account_id=account_id, structure=structure_access.structure
     )
-    needed = totals_fields(view.columns)
-    issue_ids = [
-        i
-        for t, i in zip(forest.item_types, forest.item_ids, strict=True)
-        if t == "issue"
-    ]
-    data, problem = issue_fields_get(tenant=tenant, issue_ids=issue_ids, fields=needed)
-    fields_only: Mapping[int, Mapping[str, Any]] = {
-        issue_id: issue["fields"] for issue_id, issue in data.items()
-    }
-    totals = board_lib.board_totals(forest, view.columns, fields_only)
+    totals, problem = _board_totals_get(tenant=tenant, forest=forest, view=view)
     return BoardData(
         tenant=tenant,
         account_id=account_id,
