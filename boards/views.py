@@ -46,6 +46,7 @@ def structure_list(request: HttpRequest, context: ConnectContext) -> HttpRespons
     path = reverse("boards:list")
     ctx: dict[str, Any] = {
         "host_base_url": context.tenant.base_url,
+        "account_id": context.account_id,
         "tab": tab if tab in selectors.LIST_TABS else "all",
         "query": query,
         "items": [
