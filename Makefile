@@ -15,10 +15,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $(STAMP)
 
-# The demo on embedded defaults: SQLite, local-memory cache, eager tasks.
+# The whole demo on embedded defaults (SQLite, local-memory cache, eager tasks): the app,
+# the Jira simulator (demo dataset) which installs the app into itself, and the demo
+# structures once the install has arrived. Open http://localhost:$(SIM_PORT)/ ; Ctrl-C
+# stops both processes.
+DEMO_ENV := DEBUG=1 CONNECT_ALLOWED_HOSTS=localhost,127.0.0.1,*.atlassian.net,*.jira.com \
+	CONNECT_INSTALL_KEYS_URL=http://localhost:$(SIM_PORT)/connect-install-keys \
+	APP_BASE_URL=http://localhost:$(APP_PORT)
 run: venv
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(APP_PORT)
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	@bash -c 'trap "kill \$$(jobs -p) 2>/dev/null; wait" INT TERM EXIT; \
+	  $(DEMO_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:$(APP_PORT) & \
+	  $(PY) -m jira_simulator --port $(SIM_PORT) --dataset demo \
+	    --app-url http://localhost:$(APP_PORT) --install-wait 60 & \
+	  $(DEMO_ENV) $(PY) manage.py seed_demo --wait 90 \
+	    && echo "Demo ready: open http://localhost:$(SIM_PORT)/ (switch users in the top bar)"; \
+	  wait'
 
 # The whole suite on the machine's real PostgreSQL and Redis (DATABASE_URL / REDIS_URL
 # override the 127.0.0.1 defaults).

@@ -57,6 +57,15 @@ def descriptor_build() -> dict[str, Any]:
                     "weight": 100,
                 }
             ],
+            "webPanels": [
+                {
+                    "key": "issue-structures",
+                    "name": {"value": "Structures"},
+                    "url": "/board/issue-panel/?issueKey={issue.key}&issueId={issue.id}",
+                    "location": "atl.jira.view.issue.right.context",
+                    "conditions": [{"condition": "user_is_logged_in"}],
+                }
+            ],
             "webhooks": [
                 {
                     "event": event,

@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("me", jira_sync_apis.MeApi.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("hierarchies.urls")),
+    path("", include("boards.api_urls")),
 ]
 
 # On-call engineers only (staff, on-call group, TOTP); it also serves what other apps

@@ -1,0 +1,450 @@
+"""JSON API of the board under /api/v1/ (context JWT): rows on demand, export, adding
+issues and folders from the board, and views.
+
+Moves, removals and undo go straight to the hierarchies forest API (with the version).
+"""
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from boards import board as board_lib
+from boards import export, rendering, selectors, services
+from boards.columns import ColumnsError
+from boards.models import VIEW_LEVELS_BY_NAME, ViewLevel, ViewPermission
+from hierarchies.forest import ForestError
+from hierarchies.models import Level
+from hierarchies.services import VersionConflict
+from jira_sync.authentication import ConnectContext, context_of
+from jira_sync.page_links import page_link_build
+
+ISSUE_KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,30}-\d{1,12}$")
+EXPORT_MAX_ROWS = 200_000
+
+
+class _Api(APIView):
+    """Maps domain errors to the API's JSON errors."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, VersionConflict | selectors.StaleVersion):
+            return Response(
+                {"version": exc.current, "error": str(exc)},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if isinstance(exc, ColumnsError):
+            return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, DjangoValidationError):
+            return Response(
+                {"error": " ".join(exc.messages) or "Invalid input."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, ForestError):
+            return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
+
+    def context(self, request: Request) -> ConnectContext:
+        return context_of(request)
+
+
+def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ParseError("The request body must be a JSON object.")
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class RowsQuerySerializer(serializers.Serializer[Any]):
+    view = serializers.IntegerField(required=False, min_value=1)
+    under = serializers.IntegerField(required=False)
+    expandDepth = serializers.IntegerField(  # noqa: N815
+        required=False, min_value=0, max_value=99, default=1
+    )
+    expanded = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=board_lib.MAX_PAGE_ROWS, default=200
+    )
+    version = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+    def validate_expanded(self, value: str) -> list[int]:
+        try:
+            return [int(v) for v in value.split(",") if v.strip()]
+        except ValueError as exc:
+            raise serializers.ValidationError(
+                "a comma-separated list of row IDs"
+            ) from exc
+
+    def validate_version(self, value: str) -> int | None:
+        if not value:
+            return None
+        if not value.isdigit():
+            raise serializers.ValidationError("a forest version number")
+        return int(value)
+
+
+class BoardRowsApi(_Api):
+    """Rows below a row (or at the top) as HTML, with the totals footer."""
+
+    @extend_schema(parameters=[RowsQuerySerializer])
+    def get(self, request: Request, structure_id: int) -> Response:
+        context = self.context(request)
+        query = _validated(RowsQuerySerializer, request.query_params.dict())
+        board = selectors.board_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+            view_id=query.get("view"),
+        )
+        page = selectors.board_rows_get(
+            board=board,
+            under_row_id=query.get("under"),
+            expand_depth=query["expandDepth"],
+            expanded_row_ids=query.get("expanded") or [],
+            offset=query["offset"],
+            limit=query["limit"],
+            version=query.get("version"),
+        )
+        return Response(rendering.rows_payload(board, page))
+
+
+class BoardExportApi(_Api):
+    """The board as CSV or XLSX (the viewer's rows only), audited."""
+
+    class QuerySerializer(serializers.Serializer[Any]):
+        # Not "format": DRF reads ?format= to pick a renderer.
+        type = serializers.ChoiceField(choices=["csv", "xlsx"], default="csv")
+        view = serializers.IntegerField(required=False, min_value=1)
+        expandDepth = serializers.IntegerField(  # noqa: N815
+            required=False, min_value=0, max_value=99, default=99
+        )
+
+    @extend_schema(parameters=[QuerySerializer], responses={200: bytes})
+    def get(self, request: Request, structure_id: int) -> HttpResponse:
+        context = self.context(request)
+        query = _validated(self.QuerySerializer, request.query_params.dict())
+        board = selectors.board_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+            view_id=query.get("view"),
+        )
+        page = selectors.board_rows_get(
+            board=board, expand_depth=query["expandDepth"], limit=EXPORT_MAX_ROWS
+        )
+        footer = board_lib.total_cells(board.view.columns, board.totals)
+        fmt = query["type"]
+        if fmt == "xlsx":
+            body = export.export_xlsx(
+                title=board.structure.name,
+                columns=board.view.columns,
+                rows=page.rows,
+                footer=footer,
+                host_base_url=board.tenant.base_url,
+            )
+            content_type = (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            )
+        else:
+            body = export.export_csv(
+                columns=board.view.columns, rows=page.rows, footer=footer
+            )
+            content_type = "text/csv; charset=utf-8"
+        services.board_export_record(
+            structure=board.structure,
+            actor=context.account_id,
+            export_format=fmt,
+            rows=len(page.rows),
+            view_id=board.view.id,
+        )
+        slug = (
+            re.sub(r"[^A-Za-z0-9]+", "-", board.structure.name).strip("-")
+            or "structure"
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{slug}-{stamp}.{fmt}"'
+        return response
+
+
+class BoardItemAddApi(_Api):
+    """Add an issue (by key) or a new folder to the structure, at a place (EDIT)."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        version = serializers.IntegerField(min_value=1)
+        key = serializers.CharField(required=False, max_length=50)
+        folder = serializers.CharField(required=False, max_length=255)
+        under = serializers.IntegerField(required=False, allow_null=True, default=None)
+        after = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if bool(attrs.get("key")) == bool(attrs.get("folder", "").strip()):
+                raise serializers.ValidationError(
+                    "Send either an issue key or a folder name."
+                )
+            key = attrs.get("key")
+            if key and not ISSUE_KEY_RE.match(key.strip().upper()):
+                raise serializers.ValidationError(f"{key!r} is not an issue key.")
+            return attrs
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        version = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request, structure_id: int) -> Response:
+        context = self.context(request)
+        data = _validated(self.InputSerializer, request.data)
+        access = selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+            level=Level.EDIT,
+        )
+        place = {"under": data["under"], "after": data["after"]}
+        if data.get("key"):
+            issue_id = selectors.issue_id_by_key_get(
+                tenant=context.tenant,
+                account_id=context.account_id,
+                key=data["key"].strip().upper(),
+            )
+            version = services.board_issue_add(
+                structure_access=access,
+                actor=context.account_id,
+                version=data["version"],
+                issue_id=issue_id,
+                **place,
+            )
+        else:
+            version = services.board_folder_add(
+                structure_access=access,
+                actor=context.account_id,
+                version=data["version"],
+                name=data["folder"],
+                **place,
+            )
+        return Response({"version": version}, status=status.HTTP_201_CREATED)
+
+
+class BoardLinkApi(_Api):
+    """A signed link to the board page of a structure (after creating one in the list)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, structure_id: int) -> Response:
+        context = self.context(request)
+        access = selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+        )
+        url = page_link_build(context=context, path=f"/board/{access.structure.pk}/")
+        return Response({"url": url})
+
+
+# --- views ---------------------------------------------------------------------------
+
+
+def _view_data(item: selectors.ViewAccess) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "isDefault": item.is_default,
+        "expandDepth": item.expand_depth,
+        "level": item.level_name,
+        "columns": [c.to_json() for c in item.columns],
+    }
+
+
+class ViewCollectionApi(_Api):
+    class InputSerializer(serializers.Serializer[Any]):
+        name = serializers.CharField(max_length=100)
+        columns = serializers.JSONField()
+        expandDepth = serializers.IntegerField(  # noqa: N815
+            required=False, min_value=0, max_value=50, default=1
+        )
+        public = serializers.BooleanField(required=False, default=False)
+        makeDefault = serializers.BooleanField(required=False, default=False)  # noqa: N815
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, structure_id: int) -> Response:
+        context = self.context(request)
+        access = selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+        )
+        views = selectors.view_list_for_viewer(
+            structure_access=access, account_id=context.account_id
+        )
+        return Response([_view_data(v) for v in views])
+
+    @extend_schema(request=InputSerializer, responses={201: dict})
+    def post(self, request: Request, structure_id: int) -> Response:
+        context = self.context(request)
+        data = _validated(self.InputSerializer, request.data)
+        access = selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+        )
+        view = services.view_create(
+            structure_access=access,
+            actor=context.account_id,
+            name=data["name"],
+            columns=data["columns"],
+            expand_depth=data["expandDepth"],
+            public=data["public"],
+            make_default=data["makeDefault"],
+        )
+        item = selectors.view_get_for_viewer(
+            structure_access=access, account_id=context.account_id, view_id=view.pk
+        )
+        return Response(_view_data(item), status=status.HTTP_201_CREATED)
+
+
+class ViewDetailApi(_Api):
+    class InputSerializer(serializers.Serializer[Any]):
+        name = serializers.CharField(required=False, max_length=100)
+        columns = serializers.JSONField(required=False)
+        expandDepth = serializers.IntegerField(  # noqa: N815
+            required=False, min_value=0, max_value=50
+        )
+
+    def _item(
+        self, request: Request, structure_id: int, view_id: int
+    ) -> tuple[Any, selectors.ViewAccess]:
+        context = self.context(request)
+        access = selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+        )
+        item = selectors.view_get_for_viewer(
+            structure_access=access, account_id=context.account_id, view_id=view_id
+        )
+        return access, item
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def put(self, request: Request, structure_id: int, view_id: int) -> Response:
+        data = _validated(self.InputSerializer, request.data)
+        access, item = self._item(request, structure_id, view_id)
+        services.view_update(
+            view_access=item,
+            actor=self.context(request).account_id,
+            name=data.get("name"),
+            columns=data.get("columns"),
+            expand_depth=data.get("expandDepth"),
+        )
+        fresh = selectors.view_get_for_viewer(
+            structure_access=access,
+            account_id=self.context(request).account_id,
+            view_id=view_id,
+        )
+        return Response(_view_data(fresh))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, structure_id: int, view_id: int) -> Response:
+        _, item = self._item(request, structure_id, view_id)
+        services.view_delete(view_access=item, actor=self.context(request).account_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ViewDefaultApi(_Api):
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request: Request, structure_id: int, view_id: int) -> Response:
+        context = self.context(request)
+        access = selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+        )
+        item = selectors.view_get_for_viewer(
+            structure_access=access, account_id=context.account_id, view_id=view_id
+        )
+        services.view_default_set(
+            structure_access=access, view_access=item, actor=context.account_id
+        )
+        fresh = selectors.view_get_for_viewer(
+            structure_access=access, account_id=context.account_id, view_id=view_id
+        )
+        return Response(_view_data(fresh))
+
+
+class ViewRuleSerializer(serializers.Serializer[Any]):
+    subject = serializers.DictField()
+    level = serializers.ChoiceField(
+        choices=[n for n in VIEW_LEVELS_BY_NAME if n != "NONE"]
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        subject = attrs["subject"]
+        kind = subject.get("type")
+        rule: dict[str, Any] = {
+            "subject_type": kind,
+            "level": int(VIEW_LEVELS_BY_NAME[attrs["level"]]),
+        }
+        if (
+            kind == "user"
+            and isinstance(subject.get("accountId"), str)
+            and subject["accountId"]
+        ):
+            rule["account_id"] = subject["accountId"][:128]
+        elif (
+            kind == "group" and isinstance(subject.get("name"), str) and subject["name"]
+        ):
+            rule["group_name"] = subject["name"][:255]
+        elif kind == "projectRole" and all(
+            isinstance(subject.get(k), int) for k in ("projectId", "roleId")
+        ):
+            rule["project_id"] = subject["projectId"]
+            rule["role_id"] = subject["roleId"]
+        elif kind != "everyone":
+            raise serializers.ValidationError(
+                "subject must be everyone, a user (accountId), a group (name) or a "
+                "project role (projectId, roleId)"
+            )
+        return rule
+
+
+class ViewPermissionsApi(_Api):
+    class InputSerializer(serializers.Serializer[Any]):
+        rules = ViewRuleSerializer(many=True)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def put(self, request: Request, structure_id: int, view_id: int) -> Response:
+        context = self.context(request)
+        data = _validated(self.InputSerializer, request.data)
+        access = selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+        )
+        item = selectors.view_get_for_viewer(
+            structure_access=access,
+            account_id=context.account_id,
+            view_id=view_id,
+            level=ViewLevel.MANAGE,
+        )
+        rules = services.view_permissions_replace(
+            view_access=item, actor=context.account_id, rules=data["rules"]
+        )
+        return Response({"rules": [_rule_data(r) for r in rules]})
+
+
+def _rule_data(rule: ViewPermission) -> dict[str, Any]:
+    subject: dict[str, Any] = {"type": rule.subject_type}
+    if rule.subject_type == "user":
+        subject["accountId"] = rule.account_id
+    elif rule.subject_type == "group":
+        subject["name"] = rule.group_name
+    elif rule.subject_type == "projectRole":
+        subject.update(projectId=rule.project_id, roleId=rule.role_id)
+    return {"subject": subject, "level": ViewLevel(rule.level).name}

@@ -1,0 +1,70 @@
+"""Template contexts shared by the board page and the rows endpoint (one partial)."""
+
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from boards import board as board_lib
+from boards.selectors import BoardData, RowsPage
+from hierarchies.models import LEVEL_NAMES
+
+
+def rows_context(board: BoardData, page: RowsPage) -> dict[str, Any]:
+    return {
+        "rows": page.rows,
+        "columns": board.view.columns,
+        "can_edit": board.can_edit,
+        "host_base_url": board.tenant.base_url,
+        "next_offset": page.next_offset,
+        "more_under": page.more_under,
+        "more_depth": page.more_depth,
+    }
+
+
+def footer_context(board: BoardData) -> dict[str, Any]:
+    return {
+        "footer": board_lib.total_cells(board.view.columns, board.totals),
+        "row_count": len(board.forest),
+    }
+
+
+def rows_payload(board: BoardData, page: RowsPage) -> dict[str, Any]:
+    """The JSON of the rows endpoint: HTML of the rows and the footer, and state."""
+    return {
+        "version": board.forest.version,
+        "html": render_to_string(
+            "boards/partials/_rows.html", rows_context(board, page)
+        ),
+        "footerHtml": render_to_string(
+            "boards/partials/_footer.html", footer_context(board)
+        ),
+        "nextOffset": page.next_offset,
+        "rowCount": len(board.forest),
+        "dataAsOf": board.data_as_of.isoformat(),
+        "jiraProblem": board.jira_problem,
+    }
+
+
+def board_config(
+    board: BoardData, *, expand_depth: int, view_links: dict[str, str]
+) -> dict[str, Any]:
+    """What board.js needs: IDs, URLs of the APIs and the viewer's rights."""
+    structure_id = board.structure.pk
+    return {
+        "structureId": structure_id,
+        "version": board.forest.version,
+        "viewId": board.view.id,
+        "expandDepth": expand_depth,
+        "canEdit": board.can_edit,
+        "level": LEVEL_NAMES[board.structure_access.level],
+        "hostBaseUrl": board.tenant.base_url,
+        "rowsUrl": reverse("api:boards_api:rows", args=[structure_id]),
+        "exportUrl": reverse("api:boards_api:export", args=[structure_id]),
+        "addUrl": reverse("api:boards_api:items", args=[structure_id]),
+        "forestUrl": reverse("api:hierarchies:forest", args=[structure_id]),
+        "undoUrl": reverse("api:hierarchies:undo", args=[structure_id]),
+        "viewsUrl": reverse("api:boards_api:views", args=[structure_id]),
+        "viewLinks": view_links,
+        "generationRunning": bool(board.generation.get("running")),
+    }

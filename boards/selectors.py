@@ -1,0 +1,621 @@
+"""Permission-aware reads of the board: views, the viewer's forest, rows and totals.
+
+The structure and its forest come from `hierarchies` (the viewer's forest, hidden
+issues already removed); issue data comes from `jira_sync`'s cache, for the whole tree
+only for the fields that totals and progress need, and for display only for the rows
+on screen. A Jira failure never becomes a 500: the board shows what it has and names
+the problem in `BoardData.jira_problem`.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from boards import board as board_lib
+from boards.columns import (
+    DEFAULT_COLUMNS,
+    Column,
+    ColumnsError,
+    columns_json,
+    columns_parse,
+    display_fields,
+    totals_fields,
+)
+from boards.models import VIEW_LEVEL_NAMES, View, ViewLevel
+from hierarchies import access as hierarchies_access
+from hierarchies import selectors as hierarchies_selectors
+from hierarchies.generators import selectors as generator_selectors
+from hierarchies.models import Folder, GeneratorConfig, Level, Structure
+from hierarchies.permissions import Rule, rule_matches
+from jira_sync import selectors as jira_selectors
+from jira_sync.client import JiraError, JiraRateLimited, JiraUnavailable
+from jira_sync.models import Tenant
+
+# Issue data is fetched in slices so one slow or failing batch leaves the rest shown.
+FETCH_SLICE = 2000
+BUILTIN_VIEW_NAME = "Default columns"
+
+
+# --- views -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewAccess:
+    """A view (or the built-in default columns when `view` is None) and the viewer's level."""
+
+    view: View | None
+    level: ViewLevel
+    columns: list[Column]
+
+    @property
+    def id(self) -> int | None:
+        return self.view.pk if self.view else None
+
+    @property
+    def name(self) -> str:
+        return self.view.name if self.view else BUILTIN_VIEW_NAME
+
+    @property
+    def expand_depth(self) -> int:
+        return self.view.expand_depth if self.view else 1
+
+    @property
+    def is_default(self) -> bool:
+        return self.view.is_default if self.view else False
+
+    @property
+    def level_name(self) -> str:
+        return VIEW_LEVEL_NAMES[self.level]
+
+
+def _view_columns(view: View | None) -> list[Column]:
+    if view is None:
+        return columns_parse(DEFAULT_COLUMNS)
+    try:
+        return columns_parse(view.columns)
+    except ColumnsError:
+        # Stored columns were validated on save; a later rule change must not break
+        # the board, so fall back to the defaults.
+        return columns_parse(DEFAULT_COLUMNS)
+
+
+def view_level_get(
+    *,
+    view: View,
+    account_id: str,
+    memberships: hierarchies_access.Memberships,
+    structure_level: int,
+) -> ViewLevel:
+    """MANAGE for the owner and the structure's controllers; USE of the default view
+    for everyone who sees the structure; otherwise the highest matching rule."""
+    if structure_level < Level.VIEW:
+        return ViewLevel.NONE
+    if account_id and account_id == view.owner_account_id:
+        return ViewLevel.MANAGE
+    if structure_level >= Level.CONTROL:
+        return ViewLevel.MANAGE
+    best = ViewLevel.USE if view.is_default else ViewLevel.NONE
+    for rule in view.rules.all():
+        as_rule = Rule(
+            subject_type=rule.subject_type,
+            level=rule.level,
+            account_id=rule.account_id,
+            group_name=rule.group_name,
+            project_id=rule.project_id,
+            role_id=rule.role_id,
+        )
+        if rule.level > best and rule_matches(
+            as_rule, account_id=account_id, memberships=memberships
+        ):
+            best = ViewLevel(rule.level)
+    return best
+
+
+def view_list_for_viewer(
+    *, structure_access: hierarchies_selectors.StructureAccess, account_id: str
+) -> list[ViewAccess]:
+    """Views of the structure the viewer may use, default first."""
+    structure = structure_access.structure
+    memberships = hierarchies_access.viewer_memberships(
+        tenant=structure.tenant, account_id=account_id
+    )
+    found = []
+    for view in View.objects.filter(structure=structure).prefetch_related("rules"):
+        level = view_level_get(
+            view=view,
+            account_id=account_id,
+            memberships=memberships,
+            structure_level=structure_access.level,
+        )
+        if level >= ViewLevel.USE:
+            found.append(ViewAccess(view, level, _view_columns(view)))
+    found.sort(key=lambda v: (not v.is_default, v.name.lower()))
+    return found
+
+
+def view_get_for_viewer(
+    *,
+    structure_access: hierarchies_selectors.StructureAccess,
+    account_id: str,
+    view_id: int,
+    level: ViewLevel = ViewLevel.USE,
+) -> ViewAccess:
+    """A view of the structure if the viewer has `level` on it (404 when not usable)."""
+    view = (
+        View.objects.filter(structure=structure_access.structure, pk=view_id)
+        .prefetch_related("rules")
+        .first()
+    )
+    if view is None:
+        raise Http404("No such view of this structure.")
+    memberships = hierarchies_access.viewer_memberships(
+        tenant=structure_access.structure.tenant, account_id=account_id
+    )
+    have = view_level_get(
+        view=view,
+        account_id=account_id,
+        memberships=memberships,
+        structure_level=structure_access.level,
+    )
+    if have < ViewLevel.USE:
+        raise Http404("No such view of this structure.")
+    if have < level:
+        raise PermissionDenied(
+            f"This needs {VIEW_LEVEL_NAMES[level]} permission on the view; "
+            f"you have {VIEW_LEVEL_NAMES[have]}."
+        )
+    return ViewAccess(view, have, _view_columns(view))
+
+
+def view_effective_get(
+    *,
+    structure_access: hierarchies_selectors.StructureAccess,
+    account_id: str,
+    view_id: int | None,
+) -> ViewAccess:
+    """The view to show: the one asked for, else the structure's default, else built-in."""
+    if view_id is not None:
+        return view_get_for_viewer(
+            structure_access=structure_access, account_id=account_id, view_id=view_id
+        )
+    default = (
+        View.objects.filter(structure=structure_access.structure, is_default=True)
+        .prefetch_related("rules")
+        .first()
+    )
+    if default is not None:
+        return ViewAccess(default, ViewLevel.USE, _view_columns(default))
+    return ViewAccess(None, ViewLevel.USE, _view_columns(None))
+
+
+# --- the board -------------------------------------------------------------------------
+
+
+@dataclass
+class BoardData:
+    """One board request: structure and view, the viewer's forest, totals over it."""
+
+    tenant: Tenant
+    account_id: str
+    structure_access: hierarchies_selectors.StructureAccess
+    view: ViewAccess
+    forest: board_lib.ForestData
+    totals: board_lib.BoardTotals
+    data_as_of: dt.datetime
+    jira_problem: str = ""
+    generation: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def structure(self) -> Structure:
+        return self.structure_access.structure
+
+    @property
+    def can_edit(self) -> bool:
+        return self.structure_access.level >= Level.EDIT
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    rows: list[board_lib.RowView]
+    next_offset: int | None
+    more_under: int | None
+    more_depth: int
+
+
+def structure_access_get(
+    *, tenant: Tenant, account_id: str, structure_id: int, level: int = Level.VIEW
+) -> hierarchies_selectors.StructureAccess:
+    """The structure if the viewer has `level` (404 when they cannot see it)."""
+    return hierarchies_selectors.structure_get_for_viewer(
+        tenant=tenant,
+        account_id=account_id,
+        structure_id=structure_id,
+        level=Level(level),
+    )
+
+
+def _labels(
+    structure: Structure,
+    types: Sequence[str],
+    row_ids: Sequence[int],
+    items: Sequence[int],
+) -> dict[int, str]:
+    folder_ids = {i for t, i in zip(types, items, strict=True) if t == "folder"}
+    generator_ids = {i for t, i in zip(types, items, strict=True) if t == "generator"}
+    names: dict[tuple[str, int], str] = {}
+    if folder_ids:
+        for pk, name in Folder.objects.filter(
+            structure=structure, pk__in=folder_ids
+        ).values_list("pk", "name"):
+            names[("folder", pk)] = name
+    if generator_ids:
+        kinds = dict(GeneratorConfig.Kind.choices)
+        for pk, kind in GeneratorConfig.objects.filter(
+            structure=structure, pk__in=generator_ids
+        ).values_list("pk", "kind"):
+            names[("generator", pk)] = str(kinds.get(kind, kind))
+    return {
+        row_id: names[(t, i)]
+        for t, row_id, i in zip(types, row_ids, items, strict=True)
+        if (t, i) in names
+    }
+
+
+def board_forest_get(
+    *, tenant: Tenant, account_id: str, structure: Structure
+) -> tuple[board_lib.ForestData, dict[str, Any]]:
+    """The viewer's effective forest (stored rows, then generators, then the viewer
+    rule) as parallel lists, and what the board says about generation.
+
+    The generation dict has ``running`` (another request is generating right now, with
+    ``rows`` and ``seconds`` so far) or ``message`` (the last run stopped early, e.g. at
+    the time or row limit, and this is a partial result)."""
+    before = generator_selectors.generation_progress_get(structure=structure) or {}
+    effective = generator_selectors.structure_forest_effective(
+        structure=structure, account_id=account_id
+    )
+    rows = effective.rows
+    row_ids = [r.row_id for r in rows]
+    types = [r.item_type for r in rows]
+    items = [r.item_id if isinstance(r.item_id, int) else 0 for r in rows]
+    labels = _labels(structure, types, row_ids, items)
+    for r in rows:
+        if r.label:
+            labels[r.row_id] = r.label
+    forest = board_lib.ForestData(
+        version=effective.version,
+        row_ids=row_ids,
+        depths=[r.depth for r in rows],
+        item_types=types,
+        item_ids=items,
+        generated=[r.generated for r in rows],
+        labels=labels,
+    )
+    generation: dict[str, Any] = {}
+    if before.get("state") == "running" and before.get("version") == effective.version:
+        generation = {
+            "running": True,
+            "rows": before.get("rows", 0),
+            "seconds": before.get("seconds", 0),
+            "message": f"{before.get('rows', 0):,} rows so far "
+            f"({before.get('seconds', 0):.0f} s).",
+        }
+    elif not effective.complete:
+        generation = {
+            "message": effective.message
+            or "Generation stopped early; the structure shows a partial result."
+        }
+    return forest, generation
+
+
+def _problem_text(exc: JiraError) -> str:
+    if isinstance(exc, JiraRateLimited):
+        return "Jira asked us to slow down (rate limit)."
+    if isinstance(exc, JiraUnavailable):
+        return "Jira did not answer in time."
+    return "Jira answered with an error."
+
+
+def issue_fields_get(
+    *, tenant: Tenant, issue_ids: Iterable[int], fields: Sequence[str]
+) -> tuple[dict[int, dict[str, Any]], str]:
+    """``{issue id: {"key", "fields"}}`` from the cache (misses from Jira), and a
+    problem text when Jira failed; what was fetched before the failure is kept."""
+    ids = list(dict.fromkeys(issue_ids))
+    found: dict[int, dict[str, Any]] = {}
+    if not ids or not fields:
+        return found, ""
+    for start in range(0, len(ids), FETCH_SLICE):
+        try:
+            issues = jira_selectors.issues_get(
+                tenant=tenant, issue_ids=ids[start : start + FETCH_SLICE], fields=fields
+            )
+        except JiraError as exc:
+            return found, _problem_text(exc)
+        for issue_id, issue in issues.items():
+            found[issue_id] = {"key": issue.key, "fields": issue.fields}
+    return found, ""
+
+
+def _totals_cache_key(
+    tenant: Tenant, forest: board_lib.ForestData, columns: Sequence[Column]
+) -> str:
+    """Totals depend on the viewer's rows (so on what they may browse), the columns and
+    Jira's data: the key digests the first two and carries the tenant's search
+    generation, which issue webhooks bump."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(array("q", forest.row_ids).tobytes())
+    digest.update(array("q", forest.item_ids).tobytes())
+    digest.update(bytes(forest.depths))
+    digest.update("".join(t[:2] for t in forest.item_types).encode())
+    digest.update(json.dumps(columns_json(columns), sort_keys=True).encode())
+    generation = jira_selectors.search_generation_get(tenant=tenant)
+    return f"boards:v1:{tenant.client_key}:totals:{generation}:{digest.hexdigest()}"
+
+
+def _board_totals_get(
+    *, tenant: Tenant, forest: board_lib.ForestData, view: ViewAccess
+) -> tuple[board_lib.BoardTotals, str]:
+    """Totals over the whole tree, from a short-lived cache when this viewer's forest
+    and Jira's data have not changed; otherwise from the issue fields (one pass)."""
+    if not any(c.is_total for c in view.columns):
+        shape, index_of_row = board_lib.board_shape(forest)
+        return board_lib.BoardTotals(shape, forest.issue_ids(), {}, index_of_row), ""
+    cache = caches["jira"]
+    key = _totals_cache_key(tenant, forest, view.columns)
+    cached = cache.get(key)
+    if cached is not None:
+        shape, index_of_row = board_lib.board_shape(forest)
+        columns = {
+            int(index): board_lib.ColumnValues(values, total)
+            for index, (values, total) in cached.items()
+        }
+        return board_lib.BoardTotals(
+            shape, forest.issue_ids(), columns, index_of_row
+        ), ""
+    issue_ids = [
+        i
+        for t, i in zip(forest.item_types, forest.item_ids, strict=True)
+        if t == "issue"
+    ]
+    data, problem = issue_fields_get(
+        tenant=tenant, issue_ids=issue_ids, fields=totals_fields(view.columns)
+    )
+    fields_only: Mapping[int, Mapping[str, Any]] = {
+        issue_id: issue["fields"] for issue_id, issue in data.items()
+    }
+    totals = board_lib.board_totals(forest, view.columns, fields_only)
+    if not problem:
+        # Derived from Jira data: kept no longer than the issue data itself.
+        cache.set(
+            key,
+            {i: (c.values, c.total) for i, c in totals.columns.items()},
+            settings.JIRA_CACHE_TTLS["issue"],
+        )
+    return totals, problem
+
+
+def board_get(
+    *,
+    tenant: Tenant,
+    account_id: str,
+    structure_id: int,
+    view_id: int | None = None,
+) -> BoardData:
+    """A board for the viewer: access, view, forest and totals over the whole tree."""
+    structure_access = structure_access_get(
+        tenant=tenant, account_id=account_id, structure_id=structure_id
+    )
+    view = view_effective_get(
+        structure_access=structure_access, account_id=account_id, view_id=view_id
+    )
+    forest, generation = board_forest_get(
+        tenant=tenant, account_id=account_id, structure=structure_access.structure
+    )
+    totals, problem = _board_totals_get(tenant=tenant, forest=forest, view=view)
+    return BoardData(
+        tenant=tenant,
+        account_id=account_id,
+        structure_access=structure_access,
+        view=view,
+        forest=forest,
+        totals=totals,
+        data_as_of=timezone.now(),
+        jira_problem=problem,
+        generation=generation,
+    )
+
+
+class StaleVersion(Exception):
+    """The client's forest version is not the current one (or a row is gone)."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            "The structure changed since you loaded it. Refresh to see the latest."
+        )
+        self.current = current
+
+
+def board_rows_get(
+    *,
+    board: BoardData,
+    under_row_id: int | None = None,
+    expand_depth: int,
+    expanded_row_ids: Iterable[int] = (),
+    offset: int = 0,
+    limit: int = board_lib.PAGE_ROWS,
+    version: int | None = None,
+) -> RowsPage:
+    """The rows on screen below a row (or at the top), with display data for them only."""
+    forest = board.forest
+    totals = board.totals
+    if version is not None and version != forest.version:
+        raise StaleVersion(forest.version)
+    under: int | None = None
+    if under_row_id is not None:
+        found = totals.index_of_row.get(under_row_id)
+        if found is None:
+            raise StaleVersion(forest.version)
+        under = found
+    expanded = {
+        totals.index_of_row[r] for r in expanded_row_ids if r in totals.index_of_row
+    }
+    indices, next_offset = board_lib.rows_visible(
+        totals.shape,
+        forest.depths,
+        under=under,
+        expand_depth=expand_depth,
+        expanded=expanded,
+        offset=offset,
+        limit=limit,
+    )
+    issue_ids = [forest.item_ids[i] for i in indices if forest.item_types[i] == "issue"]
+    issues, problem = issue_fields_get(
+        tenant=board.tenant,
+        issue_ids=issue_ids,
+        fields=display_fields(board.view.columns),
+    )
+    if problem and not board.jira_problem:
+        board.jira_problem = problem
+    rows = board_lib.rows_render(
+        forest,
+        totals.shape,
+        indices,
+        board.view.columns,
+        totals,
+        issues,
+        expand_depth=expand_depth,
+        expanded=expanded,
+    )
+    return RowsPage(
+        rows=rows,
+        next_offset=next_offset,
+        more_under=under_row_id,
+        more_depth=forest.depths[under] + 1 if under is not None else 0,
+    )
+
+
+# --- lists -----------------------------------------------------------------------------
+
+LIST_TABS = ("all", "mine", "shared", "favorites", "archived")
+
+
+def structure_list_get(
+    *, tenant: Tenant, account_id: str, tab: str = "all", query: str = ""
+) -> list[hierarchies_selectors.StructureAccess]:
+    """The structure list page: a tab (mine, shared with me, favorites, archived)
+    and a name search."""
+    if tab not in LIST_TABS:
+        tab = "all"
+    found = hierarchies_selectors.structure_list_for_viewer(
+        tenant=tenant,
+        account_id=account_id,
+        archived=tab == "archived",
+        favorites_only=tab == "favorites",
+    )
+    if tab == "mine":
+        found = [s for s in found if s.structure.owner_account_id == account_id]
+    elif tab == "shared":
+        found = [s for s in found if s.structure.owner_account_id != account_id]
+    needle = query.strip().lower()
+    if needle:
+        found = [s for s in found if needle in s.structure.name.lower()]
+    found.sort(key=lambda s: (not s.favorite, s.structure.name.lower()))
+    return found
+
+
+@dataclass(frozen=True)
+class StructureHit:
+    """A structure holding some issues the viewer cares about, and how many."""
+
+    access: hierarchies_selectors.StructureAccess
+    issues: int
+
+
+def structures_containing_get(
+    *, tenant: Tenant, account_id: str, issue_ids: Iterable[int]
+) -> list[StructureHit]:
+    """Structures the viewer may see that hold any of `issue_ids` (the viewer may browse)."""
+    wanted = set(issue_ids)
+    if not wanted:
+        return []
+    hits = []
+    for structure_access in hierarchies_selectors.structure_list_for_viewer(
+        tenant=tenant, account_id=account_id
+    ):
+        forest = hierarchies_selectors.forest_rows_get(
+            structure=structure_access.structure
+        )
+        present = {r.item_id for r in forest.rows if r.item_type == 0} & wanted
+        if present:
+            hits.append(StructureHit(structure_access, len(present)))
+    return hits
+
+
+def project_structures_get(
+    *, tenant: Tenant, account_id: str, project_key: str
+) -> tuple[list[StructureHit], str]:
+    """Structures holding issues of a project that the viewer may browse."""
+    try:
+        ids = jira_selectors.issue_ids_search(
+            tenant=tenant, jql=f'project = "{project_key}"', limit=10000
+        )
+        browsable = jira_selectors.issues_browsable_filter(
+            tenant=tenant, account_id=account_id, issue_ids=ids
+        )
+    except JiraError as exc:
+        return [], _problem_text(exc)
+    return (
+        structures_containing_get(
+            tenant=tenant, account_id=account_id, issue_ids=browsable
+        ),
+        "",
+    )
+
+
+def issue_structures_get(
+    *, tenant: Tenant, account_id: str, issue_id: int
+) -> tuple[list[StructureHit], str]:
+    """Structures holding this issue, if the viewer may browse it."""
+    try:
+        browsable = jira_selectors.issues_browsable_filter(
+            tenant=tenant, account_id=account_id, issue_ids=[issue_id]
+        )
+    except JiraError as exc:
+        return [], _problem_text(exc)
+    return (
+        structures_containing_get(
+            tenant=tenant, account_id=account_id, issue_ids=browsable
+        ),
+        "",
+    )
+
+
+def issue_id_by_key_get(*, tenant: Tenant, account_id: str, key: str) -> int:
+    """The numeric ID of an issue the viewer may browse, by key (404 otherwise)."""
+    try:
+        ids = jira_selectors.issue_ids_search(
+            tenant=tenant, jql=f'key = "{key}"', limit=1
+        )
+    except JiraError as exc:
+        raise Http404(f"Issue {key} was not found in Jira.") from exc
+    visible = (
+        jira_selectors.issues_browsable_filter(
+            tenant=tenant, account_id=account_id, issue_ids=ids
+        )
+        if ids
+        else set()
+    )
+    if not visible:
+        raise Http404(f"Issue {key} does not exist or you do not have access to it.")
+    return next(iter(visible))

@@ -1,0 +1,134 @@
+"""The board in Chromium, inside the simulator's host page (a cross-origin iframe)."""
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import FrameLocator, Page, expect
+
+from hierarchies.models import Structure
+from hierarchies.selectors import forest_rows_get
+from tests.boards.conftest import BOB, CAROL, CONTRACTOR
+from tests.e2e.conftest import shot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+TIMEOUT = 20_000
+
+
+def open_board(page: Page, site: dict[str, Any], user: str, name: str) -> FrameLocator:
+    page.goto(f"{site['host']}/?user={user}")
+    frame = page.frame_locator("#app-frame")
+    frame.locator("[data-testid=structure-link]", has_text=name).click(timeout=TIMEOUT)
+    frame.locator("body[data-board-ready='1']").wait_for(timeout=TIMEOUT)
+    return frame
+
+
+def row(frame: FrameLocator, key: str) -> Any:
+    return frame.locator(f"tr.sc-row[data-key='{key}']")
+
+
+def test_board_loads_in_the_host_iframe_and_expands_and_collapses(
+    page: Page, site: dict[str, Any]
+):
+    frame = open_board(page, site, BOB, "Release plan")
+    src = page.locator("#app-frame").get_attribute("src") or ""
+    assert src.startswith("http://localhost")
+    expect(frame.locator("[data-testid=structure-name]")).to_have_text("Release plan")
+    expect(row(frame, "WEB-1")).to_be_visible()
+    expect(row(frame, "WEB-2")).to_have_count(0)
+    shot(page, "board-loaded")
+    row(frame, "WEB-1").locator(".sc-toggle").click()
+    expect(row(frame, "WEB-2")).to_be_visible(timeout=TIMEOUT)
+    expect(row(frame, "WEB-1").locator(".sc-toggle")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    shot(page, "board-expanded")
+    row(frame, "WEB-1").locator(".sc-toggle").click()
+    expect(row(frame, "WEB-2")).to_have_count(0)
+    # Keyboard: ArrowRight on the active row expands it again, ArrowLeft collapses.
+    row(frame, "WEB-1").click(position={"x": 400, "y": 10})
+    page.keyboard.press("ArrowRight")
+    expect(row(frame, "WEB-2")).to_be_visible(timeout=TIMEOUT)
+    page.keyboard.press("ArrowLeft")
+    expect(row(frame, "WEB-2")).to_have_count(0)
+    totals = frame.locator("[data-testid=totals]")
+    expect(totals).to_contain_text("Total")
+
+
+def test_expand_to_level_and_quick_filter(page: Page, site: dict[str, Any]):
+    frame = open_board(page, site, BOB, "Release plan")
+    frame.locator("[data-testid=expand-level]").select_option("99")
+    expect(row(frame, "WEB-5")).to_be_visible(timeout=TIMEOUT)  # a sub-task
+    frame.locator("[data-testid=quick-filter]").fill("address autocomplete")
+    expect(row(frame, "WEB-8")).to_be_visible()
+    expect(row(frame, "WEB-24")).to_be_hidden()
+    expect(row(frame, "WEB-1")).to_be_visible()  # the ancestor stays
+    shot(page, "board-filtered")
+
+
+def test_drag_and_drop_move_persists_after_reload(page: Page, site: dict[str, Any]):
+    release: Structure = site["structures"]["Release plan"]
+    frame = open_board(page, site, BOB, "Release plan")
+    expect(frame.locator("[data-testid=edit-tools]")).to_be_visible()
+    row(frame, "WEB-1").locator(".sc-toggle").click()
+    expect(row(frame, "WEB-8")).to_be_visible(timeout=TIMEOUT)
+    version = Structure.objects.get(pk=release.pk).version
+    # Drop story WEB-8 into the middle of epic WEB-24: it becomes WEB-24's first child.
+    row(frame, "WEB-8").drag_to(
+        row(frame, "WEB-24"), target_position={"x": 300, "y": 18}
+    )
+    expect(frame.locator("[data-testid=flag]")).to_contain_text(
+        "moved", timeout=TIMEOUT
+    )
+    after = Structure.objects.get(pk=release.pk)
+    assert after.version == version + 1
+    rows = forest_rows_get(structure=after).rows
+    index = {r.item_id: i for i, r in enumerate(rows)}
+    epic_24 = site["simulator"].issue("WEB-24").id
+    story_8 = site["simulator"].issue("WEB-8").id
+    assert index[story_8] == index[epic_24] + 1
+    assert rows[index[story_8]].depth == rows[index[epic_24]].depth + 1
+    page.reload()
+    frame = page.frame_locator("#app-frame")
+    frame.locator("[data-testid=structure-link]", has_text="Release plan").click()
+    frame.locator("body[data-board-ready='1']").wait_for(timeout=TIMEOUT)
+    row(frame, "WEB-24").locator(".sc-toggle").click()
+    expect(row(frame, "WEB-8")).to_be_visible(timeout=TIMEOUT)
+    assert row(frame, "WEB-8").get_attribute("data-parent") == row(
+        frame, "WEB-24"
+    ).get_attribute("data-row-id")
+    shot(page, "board-after-move")
+
+
+def test_view_only_user_cannot_move(page: Page, site: dict[str, Any]):
+    release: Structure = site["structures"]["Release plan"]
+    frame = open_board(page, site, CAROL, "Release plan")
+    expect(frame.locator("[data-testid=access-level]")).to_have_text("View")
+    expect(frame.locator("[data-testid=edit-tools]")).to_have_count(0)
+    expect(frame.locator("tr.sc-row[draggable='true']")).to_have_count(0)
+    version = Structure.objects.get(pk=release.pk).version
+    row(frame, "MOB-1").drag_to(row(frame, "MOB-20"))
+    page.wait_for_timeout(500)
+    assert Structure.objects.get(pk=release.pk).version == version
+    shot(page, "board-view-only")
+
+
+def test_contractor_does_not_see_restricted_issues(page: Page, site: dict[str, Any]):
+    frame = open_board(page, site, CONTRACTOR, "Release plan")
+    frame.locator("[data-testid=expand-level]").select_option("99")
+    expect(row(frame, "WEB-5")).to_be_visible(timeout=TIMEOUT)
+    keys = frame.locator("tr.sc-row[data-key]").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-key')).filter(Boolean)"
+    )
+    assert keys
+    assert all(k.startswith("WEB-") for k in keys)
+    shot(page, "board-contractor")
+
+
+def test_key_link_navigates_the_host_to_the_issue(page: Page, site: dict[str, Any]):
+    frame = open_board(page, site, BOB, "Release plan")
+    frame.locator("a[data-issue-key='WEB-1']").click()
+    page.wait_for_url(re.compile(r"/browse/WEB-1$"), timeout=TIMEOUT)
+    expect(page.locator("body")).to_contain_text("WEB-1")
+    shot(page, "host-issue-page")
