@@ -76,6 +76,36 @@ def structure_level_get(
     )
 
 
+_MEMBERSHIP_SUBJECTS = (
+    PermissionRule.Subject.GROUP,
+    PermissionRule.Subject.PROJECT_ROLE,
+)
+
+
+def structure_level_lookup(
+    *, tenant: Tenant, structure: Structure, account_id: str
+) -> Level:
+    """The viewer's level, asking Jira for their groups and roles only when a group or
+    project-role rule could raise it (owners and user/everyone rules need no Jira)."""
+    rules = _rules_of(structure)
+    level = permission_level_resolve(
+        owner_account_id=structure.owner_account_id,
+        account_id=account_id,
+        rules=rules,
+        memberships=access.NO_MEMBERSHIPS,
+    )
+    if not any(
+        r.subject_type in _MEMBERSHIP_SUBJECTS and r.level > level for r in rules
+    ):
+        return level
+    return permission_level_resolve(
+        owner_account_id=structure.owner_account_id,
+        account_id=account_id,
+        rules=rules,
+        memberships=access.viewer_memberships(tenant=tenant, account_id=account_id),
+    )
+
+
 def structure_get_for_viewer(
     *, tenant: Tenant, account_id: str, structure_id: int, level: Level = Level.VIEW
 ) -> StructureAccess:
@@ -88,9 +118,8 @@ def structure_get_for_viewer(
     )
     if structure is None:
         raise Http404("No such structure.")
-    memberships = access.viewer_memberships(tenant=tenant, account_id=account_id)
-    have = structure_level_get(
-        structure=structure, account_id=account_id, memberships=memberships
+    have = structure_level_lookup(
+        tenant=tenant, structure=structure, account_id=account_id
     )
     if have < Level.VIEW:
         raise Http404("No such structure.")
@@ -135,7 +164,16 @@ def structure_list_for_viewer(
     favorites_only: bool = False,
 ) -> list[StructureAccess]:
     """Structures the viewer may see, with their level; archived ones only on request."""
-    memberships = access.viewer_memberships(tenant=tenant, account_id=account_id)
+    # Jira is asked for the viewer's groups and roles only if a rule could use them.
+    memberships = (
+        access.viewer_memberships(tenant=tenant, account_id=account_id)
+        if PermissionRule.objects.filter(
+            tenant=tenant,
+            subject_type__in=_MEMBERSHIP_SUBJECTS,
+            level__gte=Level.VIEW,
+        ).exists()
+        else access.NO_MEMBERSHIPS
+    )
     qs: QuerySet[Structure] = (
         Structure.objects.filter(
             _visible_filter(account_id, memberships), tenant=tenant

@@ -7,6 +7,7 @@ tenant's shared secret (iss = app key, qsh of the exact path and query sent) and
 budget (../shared/reference/connect-and-jira.md §3.4-3.5, §4.10).
 """
 
+import fnmatch
 import logging
 import random
 import threading
@@ -18,6 +19,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from atlassian_jwt import encode_token
+from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from jira_sync.types import (
@@ -56,8 +58,20 @@ class JiraBadRequest(JiraError):
         self.messages = list(messages)
 
 
+class JiraHostNotAllowed(JiraError):
+    """The URL's host is not on `JIRA_OUTBOUND_ALLOWED_HOSTS`: refused before any
+    connection (or DNS lookup) is made."""
+
+
 class JiraTransientError(JiraError):
-    """A failure worth retrying later (timeouts, 429, 5xx)."""
+    """A failure worth retrying later (timeouts, 429, 5xx).
+
+    `retry_after_s` is Jira's last `Retry-After` when it sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class JiraUnavailable(JiraTransientError):
@@ -79,6 +93,19 @@ class _TimeoutAdapter(HTTPAdapter):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
         return super().send(request, **kwargs)
+
+
+def host_allowed(url: str, patterns: Iterable[str]) -> bool:
+    """Whether the host of `url` matches one of the fnmatch `patterns` (no DNS)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return (
+        parts.scheme in ("http", "https")
+        and bool(host)
+        and any(
+            fnmatch.fnmatchcase(host, p.strip().lower()) for p in patterns if p.strip()
+        )
+    )
 
 
 def session_build(timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> requests.Session:
@@ -198,8 +225,11 @@ class JiraClient:
         app_key: str,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        allowed_hosts: Sequence[str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # None: settings.JIRA_OUTBOUND_ALLOWED_HOSTS, read at each call.
+        self._allowed_hosts = allowed_hosts
         self.client_key = client_key
         self._secret = shared_secret
         self.app_key = app_key
@@ -245,6 +275,18 @@ class JiraClient:
         query = urlsplit(path_qs).query
         if query:
             url = f"{url}?{query}"
+        allowed = (
+            self._allowed_hosts
+            if self._allowed_hosts is not None
+            else settings.JIRA_OUTBOUND_ALLOWED_HOSTS
+        )
+        if not host_allowed(url, allowed):
+            # SSRF guard: a tenant's baseUrl comes from an install payload; whatever
+            # got stored, the app only ever talks to allow-listed Jira hosts.
+            raise JiraHostNotAllowed(
+                f"{method} {path}: host {urlsplit(url).hostname!r} is not on "
+                "JIRA_OUTBOUND_ALLOWED_HOSTS"
+            )
         started = time.monotonic()
         retry = 0
         while True:
@@ -287,8 +329,8 @@ class JiraClient:
                     f"in {elapsed:.1f}s"
                 )
                 if rate_limited:
-                    raise JiraRateLimited(message)
-                raise JiraUnavailable(message)
+                    raise JiraRateLimited(message, retry_after_s=retry_after)
+                raise JiraUnavailable(message, retry_after_s=retry_after)
             logger.info(
                 "jira %s %s: %s, retry %d in %.2fs",
                 method,

@@ -52,6 +52,12 @@ CONNECT_INSTALL_KEYS_URL: str = env.str(
 CONNECT_ALLOWED_HOSTS: list[str] = env.list(
     "CONNECT_ALLOWED_HOSTS", default=["*.atlassian.net", "*.jira.com"]
 )
+# Hosts the Jira client may ever call (fnmatch style), checked before each request so a
+# stored baseUrl can't point the app anywhere else (SSRF). Defaults to the hosts a
+# tenant may install from, so the demo's CONNECT_ALLOWED_HOSTS covers it as well.
+JIRA_OUTBOUND_ALLOWED_HOSTS: list[str] = env.list(
+    "JIRA_OUTBOUND_ALLOWED_HOSTS", default=CONNECT_ALLOWED_HOSTS
+)
 # Seconds of clock skew tolerated on incoming JWTs.
 CONNECT_JWT_LEEWAY_S: int = env.int("CONNECT_JWT_LEEWAY_S", default=30)
 CONNECT_INSTALL_KEY_TIMEOUT_S: float = env.float(

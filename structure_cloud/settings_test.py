@@ -23,6 +23,11 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{_CHECKOUT}")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
+# Port 9 (discard) on loopback: a test that forgets to point this at the simulator
+# fails fast instead of asking Atlassian's real key service.
+os.environ.setdefault(
+    "CONNECT_INSTALL_KEYS_URL", "http://127.0.0.1:9/connect-install-keys"
+)
 
 from structure_cloud.settings import *  # noqa: E402,F403
 from structure_cloud.settings import DATABASES  # noqa: E402
@@ -43,3 +48,6 @@ JIRA_HTTP_BACKOFF_CAP_S = 2.0
 JIRA_HTTP_BUDGET_S = 10.0
 JIRA_HTTP_READ_TIMEOUT_S = 5.0
 JIRA_CACHE_LOCK_TIMEOUT_S = 10.0
+# No test may reach the internet: the Jira client calls loopback only (the simulator),
+# and the install-key service defaults to a closed loopback port.
+JIRA_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

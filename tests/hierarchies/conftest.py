@@ -1,4 +1,10 @@
-"""Fixtures for hierarchies: a structure owned by `owner-1`, API clients per user."""
+"""Fixtures for hierarchies: a structure on the Jira simulator's demo site, owned by
+Alice (site admin, sees WEB and MOB), API clients per simulator user, issue IDs by key.
+
+Reading a forest asks Jira (the simulator) which issues the viewer may browse, and
+group or project-role rules ask it for the viewer's memberships, so these fixtures use
+`sim_tenant`; pure forest and rule tests take plain data instead.
+"""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,26 +13,46 @@ import pytest
 from rest_framework.test import APIClient
 
 from hierarchies.models import Structure
+from jira_simulator import SimulatorHandle
 from jira_sync.models import Tenant
 from tests.conftest import context_client
 from tests.hierarchies.factories import structure_make
 
-OWNER = "owner-1"
+# Demo users of the simulator (jira_simulator/datasets.py).
+ALICE = "5b10ac8d82e05b22cc7d4a01"  # site-admins, web-team: sees WEB and MOB
+BOB = "5b10ac8d82e05b22cc7d4a02"  # web-team: WEB and MOB, not secured MOB-45..MOB-59
+CAROL = "5b10ac8d82e05b22cc7d4a03"  # mobile-team (MOB Developers)
+ERIN = "5b10ac8d82e05b22cc7d4a05"  # finance: WEB, MOB (unsecured) and FIN
+FRANK = "5b10ac8d82e05b22cc7d4a06"  # finance, FIN Administrators
+GRACE = "5b10ac8d82e05b22cc7d4a07"  # web-team and mobile-team
+KEN = "5b10ac8d82e05b22cc7d4a11"  # contractor: WEB only (WEB Developer as a user)
+NORA = "5b10ac8d82e05b22cc7d4a12"  # in no group: sees nothing
+
+WEB_PROJECT, MOB_PROJECT, FIN_PROJECT = 10000, 10001, 10002
+ROLE_VIEWERS, ROLE_DEVELOPERS, ROLE_ADMINISTRATORS = 10000, 10001, 10002
+
+OWNER = ALICE
 
 
 @pytest.fixture
-def structure(tenant: Tenant) -> Structure:
-    return structure_make(tenant, owner=OWNER)
+def structure(sim_tenant: Tenant) -> Structure:
+    return structure_make(sim_tenant, owner=OWNER)
 
 
 @pytest.fixture
-def owner_client(tenant: Tenant) -> APIClient:
-    return context_client(tenant, OWNER)
+def owner_client(sim_tenant: Tenant) -> APIClient:
+    return context_client(sim_tenant, OWNER)
 
 
 @pytest.fixture
-def client_for(tenant: Tenant) -> Callable[[str], APIClient]:
-    return lambda account_id: context_client(tenant, account_id)
+def client_for(sim_tenant: Tenant) -> Callable[[str], APIClient]:
+    return lambda account_id: context_client(sim_tenant, account_id)
+
+
+@pytest.fixture
+def issue_id(simulator: SimulatorHandle) -> Callable[[str], int]:
+    """The numeric ID of an issue of the demo site by key ("WEB-2" → 10001)."""
+    return lambda key: int(simulator.issue(key).id)
 
 
 def forest_url(structure: Structure | int) -> str:

@@ -5,12 +5,12 @@ import pytest
 from auditing.models import AuditEvent
 from hierarchies.models import ForestVersion, Structure
 from tests.conftest import context_client
-from tests.hierarchies.conftest import add, forest_url
+from tests.hierarchies.conftest import OWNER, add, forest_url
 
 pytestmark = pytest.mark.django_db
 
 
-def test_structure_create_returns_201_and_is_private(tenant, owner_client, client_for):
+def test_structure_create_returns_201_and_is_private(owner_client, client_for):
     response = owner_client.post(
         "/api/v1/structures/",
         {"name": "Q3 plan", "description": "all teams"},
@@ -87,40 +87,42 @@ def test_forest_contract_add_move_remove_and_read(structure, owner_client):
     assert owner_client.get(url).json()["formula"] == "1:0:10001,2:1:10002,4:1:10003"
 
 
-def test_stale_version_gets_409_with_current_version(structure, owner_client):
+def test_stale_version_gets_409_with_current_version(structure, owner_client, issue_id):
     url = forest_url(structure)
+    first, second = issue_id("WEB-2"), issue_id("WEB-3")
     assert (
         owner_client.post(
-            url, {"version": 1, "actions": [add(1)]}, format="json"
+            url, {"version": 1, "actions": [add(first)]}, format="json"
         ).status_code
         == 200
     )
     response = owner_client.post(
-        url, {"version": 1, "actions": [add(2)]}, format="json"
+        url, {"version": 1, "actions": [add(second)]}, format="json"
     )
     assert response.status_code == 409
     assert response.json()["version"] == 2
     assert "error" in response.json()
-    assert owner_client.get(url).json()["formula"] == "1:0:1"
+    assert owner_client.get(url).json()["formula"] == f"1:0:{first}"
 
 
-def test_history_undo_many_steps_and_past_versions(structure, owner_client):
+def test_history_undo_many_steps_and_past_versions(structure, owner_client, issue_id):
     url = forest_url(structure)
-    for version, item in ((1, 1), (2, 2), (3, 3)):
+    one, two, three = issue_id("WEB-2"), issue_id("WEB-3"), issue_id("WEB-4")
+    for version, item in ((1, one), (2, two), (3, three)):
         owner_client.post(
             url, {"version": version, "actions": [add(item)]}, format="json"
         )
-    assert owner_client.get(url).json()["formula"] == "3:0:3,2:0:2,1:0:1"
+    assert owner_client.get(url).json()["formula"] == f"3:0:{three},2:0:{two},1:0:{one}"
     assert owner_client.get(url + "?version=2").json() == {
         "version": 2,
-        "rows": [{"rowId": 1, "depth": 0, "itemType": "issue", "itemId": 1}],
-        "formula": "1:0:1",
+        "rows": [{"rowId": 1, "depth": 0, "itemType": "issue", "itemId": one}],
+        "formula": f"1:0:{one}",
     }
     undo = f"/api/v1/structures/{structure.pk}/undo"
     assert owner_client.post(undo, {"version": 4}, format="json").json() == {
         "version": 5
     }
-    assert owner_client.get(url).json()["formula"] == "2:0:2,1:0:1"
+    assert owner_client.get(url).json()["formula"] == f"2:0:{two},1:0:{one}"
     assert owner_client.post(
         undo, {"version": 5, "steps": 2}, format="json"
     ).json() == {"version": 6}
@@ -138,10 +140,12 @@ def test_history_undo_many_steps_and_past_versions(structure, owner_client):
         "create",
     ]
     assert [h["undone"] for h in history[2:5]] == [True, True, True]
-    assert history[0]["actor"] == "owner-1"
+    assert history[0]["actor"] == OWNER
     # New rows never reuse IDs handed out before the undo.
     owner_client.post(
-        url, {"version": 6, "actions": [add(9, tempId=-1)]}, format="json"
+        url,
+        {"version": 6, "actions": [add(issue_id("WEB-9"), tempId=-1)]},
+        format="json",
     )
     assert owner_client.get(url).json()["rows"][0]["rowId"] == 4
     assert AuditEvent.objects.filter(action="forest.undone").count() == 2
@@ -209,11 +213,14 @@ def test_oversized_body_is_413(structure, owner_client, settings):
     assert Structure.objects.get().version == 1
 
 
-def test_moving_a_row_under_its_own_descendant_is_refused(structure, owner_client):
+def test_moving_a_row_under_its_own_descendant_is_refused(
+    structure, owner_client, issue_id
+):
     url = forest_url(structure)
+    one, two = issue_id("WEB-2"), issue_id("WEB-3")
     owner_client.post(
         url,
-        {"version": 1, "actions": [add(1, tempId=-1), add(2, under=-1, tempId=-2)]},
+        {"version": 1, "actions": [add(one, tempId=-1), add(two, under=-1, tempId=-2)]},
         format="json",
     )
     response = owner_client.post(
@@ -223,14 +230,21 @@ def test_moving_a_row_under_its_own_descendant_is_refused(structure, owner_clien
     )
     assert response.status_code == 400
     assert "own descendant" in response.json()["error"]
-    assert owner_client.get(url).json()["formula"] == "1:0:1,2:1:2"
+    assert owner_client.get(url).json()["formula"] == f"1:0:{one},2:1:{two}"
 
 
-def test_batch_is_all_or_nothing(structure, owner_client):
+def test_batch_is_all_or_nothing(structure, owner_client, issue_id):
     url = forest_url(structure)
     response = owner_client.post(
         url,
-        {"version": 1, "actions": [add(1), add(2), {"op": "remove", "row": 77}]},
+        {
+            "version": 1,
+            "actions": [
+                add(issue_id("WEB-2")),
+                add(issue_id("WEB-3")),
+                {"op": "remove", "row": 77},
+            ],
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -256,11 +270,11 @@ def test_depth_limit_through_the_api(structure, owner_client):
     assert "at most 50 levels" in response.json()["error"]
 
 
-def test_row_limit_through_the_api(structure, owner_client, monkeypatch):
+def test_row_limit_through_the_api(structure, owner_client, monkeypatch, issue_id):
     monkeypatch.setattr("hierarchies.forest.MAX_ROWS", 3)
     response = owner_client.post(
         forest_url(structure),
-        {"version": 1, "actions": [add(n) for n in range(1, 5)]},
+        {"version": 1, "actions": [add(issue_id(f"WEB-{n}")) for n in range(1, 5)]},
         format="json",
     )
     assert response.status_code == 400
@@ -362,7 +376,9 @@ def test_every_generator_kind_is_accepted(structure, owner_client, kind, config)
     assert response.json()["kind"] == kind
 
 
-def test_folders_rename_and_delete_removes_their_rows(structure, owner_client):
+def test_folders_rename_and_delete_removes_their_rows(
+    structure, owner_client, issue_id
+):
     base = f"/api/v1/structures/{structure.pk}/folders"
     folder = owner_client.post(
         base, {"name": "Inbox", "under": None, "version": 1}, format="json"
@@ -371,9 +387,11 @@ def test_folders_rename_and_delete_removes_their_rows(structure, owner_client):
     assert folder["version"] == 2
     owner_client.post(
         forest_url(structure),
-        {"version": 2, "actions": [add(5, under=1)]},
+        {"version": 2, "actions": [add(issue_id("WEB-5"), under=1)]},
         format="json",
     )
+    rows = owner_client.get(forest_url(structure)).json()["rows"]
+    assert [(r["itemType"], r["depth"]) for r in rows] == [("folder", 0), ("issue", 1)]
     assert (
         owner_client.patch(
             f"{base}/{folder['id']}", {"name": "Done"}, format="json"

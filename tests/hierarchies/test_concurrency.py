@@ -34,14 +34,15 @@ def in_threads(count, work) -> list[Any]:
     return results
 
 
-def test_two_editors_with_the_same_version_one_wins_one_gets_409(tenant):
-    structure = structure_make(tenant, owner=OWNER)
+def test_two_editors_with_the_same_version_one_wins_one_gets_409(sim_tenant, issue_id):
+    structure = structure_make(sim_tenant, owner=OWNER)
     url = forest_url(structure)
+    items = [issue_id("WEB-2"), issue_id("WEB-3")]
 
     def edit(index):
-        client = context_client(tenant, OWNER)
+        client = context_client(sim_tenant, OWNER)
         response = client.post(
-            url, {"version": 1, "actions": [add(100 + index)]}, format="json"
+            url, {"version": 1, "actions": [add(items[index])]}, format="json"
         )
         return response.status_code, response.json()
 
@@ -55,16 +56,18 @@ def test_two_editors_with_the_same_version_one_wins_one_gets_409(tenant):
     assert len(rows) == 1
 
 
-def test_twenty_writers_retrying_on_409_all_land(tenant):
-    structure = structure_make(tenant, owner=OWNER)
+def test_twenty_writers_retrying_on_409_all_land(sim_tenant, issue_id):
+    structure = structure_make(sim_tenant, owner=OWNER)
     url = forest_url(structure)
+    # Twenty issues the owner may browse: every reader's forest goes through Jira.
+    items = [issue_id(f"WEB-{n}") for n in range(101, 121)]
 
     def edit(index):
-        client = context_client(tenant, OWNER)
+        client = context_client(sim_tenant, OWNER)
         for _ in range(200):
             version = client.get(url).json()["version"]
             response = client.post(
-                url, {"version": version, "actions": [add(1000 + index)]}, format="json"
+                url, {"version": version, "actions": [add(items[index])]}, format="json"
             )
             if response.status_code == 200:
                 return response.json()["version"]
@@ -75,5 +78,5 @@ def test_twenty_writers_retrying_on_409_all_land(tenant):
     assert sorted(versions) == list(range(2, 22))
     final = Structure.objects.get(pk=structure.pk)
     assert final.version == 21
-    items = sorted(r.item_id for r in selectors.forest_rows_get(structure=final).rows)
-    assert items == list(range(1000, 1020))
+    landed = sorted(r.item_id for r in selectors.forest_rows_get(structure=final).rows)
+    assert landed == sorted(items)

@@ -4,12 +4,20 @@ from typing import Any
 
 import pytest
 
-from hierarchies import access
 from hierarchies.access import Memberships
 from hierarchies.models import Level, Structure
 from hierarchies.permissions import Rule, permission_level_resolve
 from tests.conftest import context_client
-from tests.hierarchies.conftest import OWNER, add, forest_url
+from tests.hierarchies.conftest import (
+    BOB,
+    GRACE,
+    MOB_PROJECT,
+    NORA,
+    OWNER,
+    ROLE_DEVELOPERS,
+    add,
+    forest_url,
+)
 from tests.hierarchies.factories import folder_make, generator_make
 
 GUEST = "guest-1"
@@ -226,46 +234,39 @@ def test_everyone_rule_shares_with_the_whole_site(structure, owner_client, clien
 
 
 def test_group_and_role_rules_use_the_viewers_memberships(
-    structure, owner_client, client_for, monkeypatch
+    structure, owner_client, client_for
 ):
+    # Jira's answers, from the simulator's demo site: Bob is in web-team; Grace is in
+    # web-team and mobile-team, which holds the Developers role of MOB; Nora is in no
+    # group and holds no role.
     owner_client.put(
         f"/api/v1/structures/{structure.pk}/permissions",
         {
             "rules": [
-                {"subject": {"type": "group", "name": "devs"}, "level": "EDIT"},
+                {"subject": {"type": "group", "name": "web-team"}, "level": "EDIT"},
                 {
-                    "subject": {"type": "projectRole", "projectId": 10, "roleId": 3},
+                    "subject": {
+                        "type": "projectRole",
+                        "projectId": MOB_PROJECT,
+                        "roleId": ROLE_DEVELOPERS,
+                    },
                     "level": "AUTOMATE",
                 },
             ]
         },
         format="json",
     )
-    members = {
-        "dev": Memberships(groups=frozenset({"devs"})),
-        "lead": Memberships(
-            groups=frozenset({"devs"}), project_roles=frozenset({(10, 3)})
-        ),
-    }
-    monkeypatch.setattr(
-        access,
-        "viewer_memberships",
-        lambda *, tenant, account_id: members.get(account_id, Memberships()),
-    )
     assert (
-        client_for("dev").get(f"/api/v1/structures/{structure.pk}").json()["level"]
+        client_for(BOB).get(f"/api/v1/structures/{structure.pk}").json()["level"]
         == "EDIT"
     )
     assert (
-        client_for("lead").get(f"/api/v1/structures/{structure.pk}").json()["level"]
+        client_for(GRACE).get(f"/api/v1/structures/{structure.pk}").json()["level"]
         == "AUTOMATE"
     )
-    assert (
-        client_for("stranger").get(f"/api/v1/structures/{structure.pk}").status_code
-        == 404
-    )
+    assert client_for(NORA).get(f"/api/v1/structures/{structure.pk}").status_code == 404
     assert [
-        s["level"] for s in client_for("lead").get("/api/v1/structures/").json()
+        s["level"] for s in client_for(GRACE).get("/api/v1/structures/").json()
     ] == ["AUTOMATE"]
 
 
@@ -300,37 +301,38 @@ def test_permissions_round_trip(structure, owner_client):
 
 
 def test_viewer_forest_differs_by_browse_rights(
-    structure, owner_client, client_for, monkeypatch
+    structure, owner_client, client_for, issue_id
 ):
+    # MOB-45 and its child MOB-46 are behind the "Mobile team only" security level:
+    # Alice browses them, Bob does not; both browse MOB-44.
+    secured, secured_child, plain = (
+        issue_id("MOB-45"),
+        issue_id("MOB-46"),
+        issue_id("MOB-44"),
+    )
     grant(owner_client, structure, "VIEW", {"type": "everyone"})
     owner_client.post(
         forest_url(structure),
         {
             "version": 1,
             "actions": [
-                add(100, tempId=-1),
-                add(101, under=-1, tempId=-2),
-                add(102, under=-2),
+                add(secured, tempId=-1),
+                add(secured_child, under=-1, tempId=-2),
+                add(plain, under=-2),
             ],
         },
         format="json",
     )
-    rights = {"alice": {100, 101, 102}, "bob": {102}}
-    monkeypatch.setattr(
-        access,
-        "viewer_browsable_issue_ids",
-        lambda *, tenant, account_id, issue_ids: (
-            set(issue_ids) & rights.get(account_id, set())
-        ),
-    )
     assert (
-        client_for("alice").get(forest_url(structure)).json()["formula"]
-        == "1:0:100,2:1:101,3:2:102"
+        client_for(OWNER).get(forest_url(structure)).json()["formula"]
+        == f"1:0:{secured},2:1:{secured_child},3:2:{plain}"
     )
-    bob = client_for("bob").get(forest_url(structure)).json()
-    assert bob["rows"] == [{"rowId": 3, "depth": 0, "itemType": "issue", "itemId": 102}]
-    assert "100" not in str(bob)
-    assert "101" not in str(bob)
+    bob = client_for(BOB).get(forest_url(structure)).json()
+    assert bob["rows"] == [
+        {"rowId": 3, "depth": 0, "itemType": "issue", "itemId": plain}
+    ]
+    assert str(secured) not in str(bob)
+    assert str(secured_child) not in str(bob)
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,12 @@ from jira_sync.client import (
     JiraAuthError,
     JiraBadRequest,
     JiraClient,
+    JiraHostNotAllowed,
     JiraNotFound,
     JiraRateLimited,
     JiraUnavailable,
     RetryPolicy,
+    host_allowed,
     retry_after_seconds,
 )
 
@@ -209,3 +211,76 @@ def test_token_is_short_lived_issued_by_the_app_and_hashes_the_sent_query(value)
     assert claims["iss"] == "a"
     assert claims["qsh"] == hash_url("GET", path_qs)
     assert claims["exp"] - claims["iat"] <= 180
+
+
+# ---- outbound allow-list (SSRF guard) -------------------------------------------------
+
+
+def test_tests_may_only_reach_loopback(settings):
+    assert settings.JIRA_OUTBOUND_ALLOWED_HOSTS == ["127.0.0.1", "localhost"]
+
+
+def test_host_off_the_allow_list_is_refused_before_any_lookup(sim_tenant):
+    # "jira.invalid" can never resolve: a DNS lookup or a connection attempt would
+    # end in JiraUnavailable after retries, not in JiraHostNotAllowed at once.
+    client = JiraClient(
+        base_url="https://jira.invalid",
+        client_key=sim_tenant.client_key,
+        shared_secret="s" * 40,
+        app_key="structure-cloud",
+        sleep=lambda s: pytest.fail("a refused host must not be retried"),
+    )
+    with pytest.raises(JiraHostNotAllowed, match=r"jira\.invalid"):
+        client.myself()
+
+
+def test_stored_base_url_off_the_allow_list_never_reaches_it(
+    sim_tenant, simulator, settings
+):
+    # The simulator answers on 127.0.0.1; allow only "localhost" and the same tenant
+    # is refused without a single call arriving.
+    settings.JIRA_OUTBOUND_ALLOWED_HOSTS = ["localhost"]
+    simulator.reset_call_counts()
+    with pytest.raises(JiraHostNotAllowed):
+        selectors.user_memberships_get(tenant=sim_tenant, account_id=BOB)
+    with pytest.raises(JiraHostNotAllowed):
+        selectors.issues_browsable_filter(
+            tenant=sim_tenant, account_id=BOB, issue_ids=[10000]
+        )
+    assert sum(simulator.call_counts().values()) == 0
+    settings.JIRA_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.*"]
+    assert selectors.issues_browsable_filter(
+        tenant=sim_tenant, account_id=BOB, issue_ids=[10000]
+    ) == {10000}
+
+
+def test_client_allow_list_overrides_the_setting(sim_tenant, simulator):
+    client = JiraClient(
+        base_url=sim_tenant.base_url,
+        client_key=sim_tenant.client_key,
+        shared_secret=sim_tenant.shared_secret,
+        app_key="structure-cloud",
+        allowed_hosts=["*.atlassian.net"],
+    )
+    with pytest.raises(JiraHostNotAllowed):
+        client.myself()
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://acme.atlassian.net/rest/api/3/myself", True),
+        ("https://ACME.Atlassian.NET/rest", True),
+        ("https://acme.jira.com/rest", True),
+        ("https://atlassian.net.evil.example/rest", False),
+        ("https://evil.example/acme.atlassian.net", False),
+        ("https://acme.atlassian.net@evil.example/rest", False),
+        ("https://evil.example#@acme.atlassian.net", False),
+        ("https://169.254.169.254/latest/meta-data", False),
+        ("file:///etc/passwd", False),
+        ("ftp://acme.atlassian.net/", False),
+        ("https:///rest", False),
+    ],
+)
+def test_allow_list_matches_the_host_only(url, allowed):
+    assert host_allowed(url, ["*.atlassian.net", "*.jira.com", " "]) is allowed

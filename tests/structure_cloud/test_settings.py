@@ -35,6 +35,8 @@ _APP_VARS = {
     "CELERY_TASK_ALWAYS_EAGER",
     "CACHE_KEY_PREFIX",
     "DJANGO_SETTINGS_MODULE",
+    "CONNECT_ALLOWED_HOSTS",
+    "JIRA_OUTBOUND_ALLOWED_HOSTS",
 }
 
 SECRETS = {
@@ -99,3 +101,20 @@ def test_cache_ttls_stay_between_one_minute_and_several_hours() -> None:
     from django.conf import settings
 
     assert all(60 <= ttl <= 6 * 3600 for ttl in settings.JIRA_CACHE_TTLS.values())
+
+
+def test_jira_outbound_hosts_follow_the_install_hosts_unless_set() -> None:
+    # The demo widens CONNECT_ALLOWED_HOSTS for the simulator; the Jira client follows.
+    demo = settings_of(
+        {"DEBUG": "1", "CONNECT_ALLOWED_HOSTS": "localhost,127.0.0.1,*.atlassian.net"},
+        "s.JIRA_OUTBOUND_ALLOWED_HOSTS",
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.strip() == "['localhost', '127.0.0.1', '*.atlassian.net']"
+    default = settings_of({"DEBUG": "1"}, "s.JIRA_OUTBOUND_ALLOWED_HOSTS")
+    assert default.stdout.strip() == "['*.atlassian.net', '*.jira.com']"
+    narrowed = settings_of(
+        {"DEBUG": "1", "JIRA_OUTBOUND_ALLOWED_HOSTS": "acme.atlassian.net"},
+        "s.JIRA_OUTBOUND_ALLOWED_HOSTS",
+    )
+    assert narrowed.stdout.strip() == "['acme.atlassian.net']"
