@@ -8,10 +8,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from boards.demo import demo_structures_seed
-from hierarchies import access
 from hierarchies.models import Structure
 from jira_simulator import datasets
-from jira_sync import selectors as jira_selectors
 from jira_sync.models import Tenant
 from tests.conftest import context_client, tenant_token
 
@@ -19,28 +17,6 @@ BOB = datasets.BOB  # web-team: EDIT on the Release plan
 CAROL = datasets.CAROL  # mobile-team: VIEW only
 CONTRACTOR = datasets.CONTRACTOR  # sees the WEB project only
 NO_GROUP = datasets.NO_GROUP
-
-
-@pytest.fixture(autouse=True)
-def _viewer_rights_from_jira(monkeypatch: pytest.MonkeyPatch) -> None:
-    """hierarchies.access with the jira_sync lookups its TODO names (issue 4).
-
-    Until the hierarchies branch wires them, its seam lets everyone browse every issue;
-    these are the real jira_sync selectors, not stand-ins.
-    """
-
-    def memberships(*, tenant: Tenant, account_id: str) -> access.Memberships:
-        found = jira_selectors.user_memberships_get(
-            tenant=tenant, account_id=account_id
-        )
-        return access.Memberships(
-            groups=found.groups, project_roles=found.project_roles
-        )
-
-    monkeypatch.setattr(access, "viewer_memberships", memberships)
-    monkeypatch.setattr(
-        access, "viewer_browsable_issue_ids", jira_selectors.issues_browsable_filter
-    )
 
 
 @pytest.fixture

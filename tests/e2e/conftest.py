@@ -17,7 +17,6 @@ from boards.demo import demo_structures_seed
 from hierarchies.models import Structure
 from jira_simulator import SimulatorHandle
 from jira_sync.descriptor import descriptor_build
-from tests.boards.conftest import _viewer_rights_from_jira  # noqa: F401  (autouse)
 from tests.conftest import SIM_TENANT_SECRET, tenant_make
 
 CHROMIUM = "/usr/bin/chromium"
