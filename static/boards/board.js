@@ -65,6 +65,12 @@
 
   function errorText(result, fallback) {
     var data = result && result.data;
+    if (data && data.fields) {
+      // Field errors say what was wrong ("columns[2]: agg must be ...").
+      var name = Object.keys(data.fields)[0];
+      var messages = data.fields[name];
+      if (messages && messages.length) return String(messages[0]);
+    }
     return (data && (data.detail || data.error || data.message)) || fallback;
   }
 
