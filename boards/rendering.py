@@ -11,6 +11,33 @@ from boards.selectors import BoardData, RowsPage
 from hierarchies.models import LEVEL_NAMES
 
 
+# Column widths in px (wide frame, frame up to 900 px) as in app.css; the summary
+# keeps at least SUMMARY_MIN_PX, so a narrow frame scrolls the table sideways instead of
+# squeezing the tree column away.
+COLUMN_WIDTHS = {
+    "key": (96, 84),
+    "status": (132, 112),
+    "assignee": (168, 48),
+    "priority": (96, 0),
+    "issuetype": (96, 0),
+    "progress": (140, 104),
+}
+OTHER_COLUMN_WIDTHS = (104, 80)
+SUMMARY_MIN_PX = (260, 180)
+
+
+def head_context(board: BoardData) -> dict[str, Any]:
+    """The table header and the table's minimum widths for its columns."""
+    columns = board.view.columns
+    wide, narrow = SUMMARY_MIN_PX
+    for column in columns:
+        if column.kind != "summary":
+            widths = COLUMN_WIDTHS.get(column.kind, OTHER_COLUMN_WIDTHS)
+            wide += widths[0]
+            narrow += widths[1]
+    return {"columns": columns, "min_wide": wide, "min_narrow": narrow}
+
+
 def rows_context(board: BoardData, page: RowsPage) -> dict[str, Any]:
     return {
         "rows": page.rows,
@@ -48,9 +75,7 @@ def rows_payload(board: BoardData, page: RowsPage) -> dict[str, Any]:
     """The JSON of the rows endpoint: HTML of the header, rows and footer, and state."""
     return {
         "version": board.forest.version,
-        "headHtml": render_to_string(
-            "boards/partials/_head.html", {"columns": board.view.columns}
-        ),
+        "headHtml": render_to_string("boards/partials/_head.html", head_context(board)),
         "html": render_to_string(
             "boards/partials/_rows.html", rows_context(board, page)
         ),

@@ -31,6 +31,13 @@
     });
   }
 
+  // The table header sticks below the toolbar, whose height depends on how it wraps.
+  function stickyOffset() {
+    var bar = document.querySelector(".sc-toolbar");
+    if (bar) document.documentElement.style.setProperty("--sc-toolbar-h", bar.offsetHeight + "px");
+  }
+  window.addEventListener("resize", stickyOffset);
+
   function resize() {
     if (!hasAP()) return;
     if (window.AP.sizeToParent) { window.AP.sizeToParent(); } else if (window.AP.resize) { window.AP.resize(); }
@@ -199,8 +206,14 @@
     }
     if (data.headHtml) {
       var head = document.querySelector(".sc-board thead");
-      if (head) head.innerHTML = data.headHtml;
+      if (head) {
+        head.innerHTML = data.headHtml;
+        var tr = head.querySelector("tr");
+        head.parentNode.style.setProperty("--sc-min-wide", tr.getAttribute("data-min-wide") + "px");
+        head.parentNode.style.setProperty("--sc-min-narrow", tr.getAttribute("data-min-narrow") + "px");
+      }
     }
+    stickyOffset();
     if (filterCount && data.matchCount !== undefined) {
       filterCount.textContent = data.matchCount === null ? "" : data.matchCount === 1 ? "1 match" : data.matchCount.toLocaleString() + " matches";
     }
@@ -432,10 +445,10 @@
         mode.addEventListener("change", function () { changeColumns(function (cols) { cols[i] = Object.assign({}, c, { mode: mode.value }); }); });
         li.appendChild(mode);
       }
-      var up = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Move " + columnTitle(c) + " left", title: "Move left" }, "↑");
+      var up = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Move " + columnTitle(c) + " up (further left)", title: "Move up (further left)" }, "↑");
       up.disabled = i === 0;
       up.addEventListener("click", function () { changeColumns(function (cols) { cols.splice(i - 1, 0, cols.splice(i, 1)[0]); }); });
-      var down = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Move " + columnTitle(c) + " right", title: "Move right" }, "↓");
+      var down = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Move " + columnTitle(c) + " down (further right)", title: "Move down (further right)" }, "↓");
       down.disabled = i === state.columns.length - 1;
       down.addEventListener("click", function () { changeColumns(function (cols) { cols.splice(i + 1, 0, cols.splice(i, 1)[0]); }); });
       var remove = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Remove " + columnTitle(c), title: c.kind === "summary" ? "The summary carries the tree and stays" : "Remove", "data-action": "column-remove" }, "×");
@@ -453,6 +466,7 @@
     state.columns = next;
     renderColumnList();
     showModified();
+  stickyOffset();
     return reload().then(function (ok) {
       // The server refused the columns (reload flagged why): go back to the last good ones.
       if (ok === false) { state.columns = before; renderColumnList(); showModified(); }
