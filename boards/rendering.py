@@ -10,7 +10,6 @@ from boards.columns import columns_json
 from boards.selectors import BoardData, RowsPage
 from hierarchies.models import LEVEL_NAMES
 
-
 # Column widths in px (wide frame, frame up to 900 px) as in app.css; the summary
 # keeps at least SUMMARY_MIN_PX, so a narrow frame scrolls the table sideways instead of
 # squeezing the tree column away.
