@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 Api = Callable[[str], APIClient]
 
 
-def filtered(api: APIClient, structure: Structure, q: str, **params: object) -> Any:
+def filtered(api: APIClient, structure: Structure, q: str, **params: Any) -> Any:
     return api.get(
         f"/api/v1/boards/{structure.pk}/rows", {"q": q, "expandDepth": 0, **params}
     )
