@@ -16,6 +16,9 @@ urlpatterns = [
     ),
     path("boards/<int:structure_id>/link", apis.BoardLinkApi.as_view(), name="link"),
     path(
+        "boards/<int:structure_id>/fields", apis.BoardFieldsApi.as_view(), name="fields"
+    ),
+    path(
         "structures/<int:structure_id>/views",
         apis.ViewCollectionApi.as_view(),
         name="views",

@@ -4,6 +4,7 @@ issues and folders from the board, and views.
 Moves, removals and undo go straight to the hierarchies forest API (with the version).
 """
 
+import json
 import re
 from typing import Any
 
@@ -19,12 +20,13 @@ from rest_framework.views import APIView
 
 from boards import board as board_lib
 from boards import export, rendering, selectors, services
-from boards.columns import ColumnsError
+from boards.columns import Column, ColumnsError, columns_parse
 from boards.models import VIEW_LEVELS_BY_NAME, ViewLevel, ViewPermission
 from hierarchies.forest import ForestError
 from hierarchies.models import Level
 from hierarchies.services import VersionConflict
 from jira_sync.authentication import ConnectContext, context_of
+from jira_sync.client import JiraError
 from jira_sync.page_links import page_link_build
 
 ISSUE_KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,30}-\d{1,12}$")
@@ -49,6 +51,11 @@ class _Api(APIView):
             )
         if isinstance(exc, ForestError):
             return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, JiraError):
+            return Response(
+                {"error": "Jira is not answering right now; try again in a moment."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
         return super().handle_exception(exc)
 
     def context(self, request: Request) -> ConnectContext:
@@ -63,8 +70,27 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
     return serializer.validated_data
 
 
+def _columns_param(value: str) -> list[Column] | None:
+    """The viewer's unsaved columns (``?columns=``, the JSON of a view's column list)."""
+    if not value:
+        return None
+    try:
+        return columns_parse(json.loads(value))
+    except (ValueError, ColumnsError) as exc:
+        message = str(exc) if isinstance(exc, ColumnsError) else "not JSON"
+        raise serializers.ValidationError(message) from exc
+
+
+def _columns_field() -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, max_length=8000)
+
+
 class RowsQuerySerializer(serializers.Serializer[Any]):
     view = serializers.IntegerField(required=False, min_value=1)
+    columns = _columns_field()
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=selectors.FILTER_MAX_CHARS
+    )
     under = serializers.IntegerField(required=False)
     expandDepth = serializers.IntegerField(  # noqa: N815
         required=False, min_value=0, max_value=99, default=1
@@ -75,6 +101,9 @@ class RowsQuerySerializer(serializers.Serializer[Any]):
         required=False, min_value=1, max_value=board_lib.MAX_PAGE_ROWS, default=200
     )
     version = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+    def validate_columns(self, value: str) -> list[Column] | None:
+        return _columns_param(value)
 
     def validate_expanded(self, value: str) -> list[int]:
         try:
@@ -93,7 +122,8 @@ class RowsQuerySerializer(serializers.Serializer[Any]):
 
 
 class BoardRowsApi(_Api):
-    """Rows below a row (or at the top) as HTML, with the totals footer."""
+    """Rows below a row (or at the top) as HTML, with the totals footer; with ``q``,
+    the rows of the whole tree matching the quick filter and their ancestors."""
 
     @extend_schema(parameters=[RowsQuerySerializer])
     def get(self, request: Request, structure_id: int) -> Response:
@@ -104,7 +134,18 @@ class BoardRowsApi(_Api):
             account_id=context.account_id,
             structure_id=structure_id,
             view_id=query.get("view"),
+            columns=query.get("columns"),
         )
+        if query.get("q", "").strip() and query.get("under") is None:
+            if query.get("version") not in (None, board.forest.version):
+                raise selectors.StaleVersion(board.forest.version)
+            page = selectors.board_rows_filtered_get(
+                board=board,
+                text=query["q"],
+                offset=query["offset"],
+                limit=query["limit"],
+            )
+            return Response(rendering.rows_payload(board, page))
         page = selectors.board_rows_get(
             board=board,
             under_row_id=query.get("under"),
@@ -124,9 +165,13 @@ class BoardExportApi(_Api):
         # Not "format": DRF reads ?format= to pick a renderer.
         type = serializers.ChoiceField(choices=["csv", "xlsx"], default="csv")
         view = serializers.IntegerField(required=False, min_value=1)
+        columns = _columns_field()
         expandDepth = serializers.IntegerField(  # noqa: N815
             required=False, min_value=0, max_value=99, default=99
         )
+
+        def validate_columns(self, value: str) -> list[Column] | None:
+            return _columns_param(value)
 
     @extend_schema(parameters=[QuerySerializer], responses={200: bytes})
     def get(self, request: Request, structure_id: int) -> HttpResponse:
@@ -137,6 +182,7 @@ class BoardExportApi(_Api):
             account_id=context.account_id,
             structure_id=structure_id,
             view_id=query.get("view"),
+            columns=query.get("columns"),
         )
         page = selectors.board_rows_get(
             board=board, expand_depth=query["expandDepth"], limit=EXPORT_MAX_ROWS
@@ -235,18 +281,55 @@ class BoardItemAddApi(_Api):
 
 
 class BoardLinkApi(_Api):
-    """A signed link to the board page of a structure (after creating one in the list)."""
+    """A signed link to the board page of a structure (after creating one in the
+    list), optionally opening one of its views (after "Save as")."""
 
-    @extend_schema(responses={200: dict})
+    class QuerySerializer(serializers.Serializer[Any]):
+        view = serializers.IntegerField(required=False, min_value=1)
+
+    @extend_schema(parameters=[QuerySerializer], responses={200: dict})
     def get(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
+        query = _validated(self.QuerySerializer, request.query_params.dict())
         access = selectors.structure_access_get(
             tenant=context.tenant,
             account_id=context.account_id,
             structure_id=structure_id,
         )
-        url = page_link_build(context=context, path=f"/board/{access.structure.pk}/")
+        link_query = None
+        if query.get("view"):
+            item = selectors.view_get_for_viewer(
+                structure_access=access,
+                account_id=context.account_id,
+                view_id=query["view"],
+            )
+            link_query = {"view": str(item.id)}
+        url = page_link_build(
+            context=context,
+            path=f"/board/{access.structure.pk}/",
+            query=link_query,
+        )
         return Response({"url": url})
+
+
+class BoardFieldsApi(_Api):
+    """The site's Jira fields for the column menu (ID, name, numeric)."""
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        id = serializers.CharField()
+        name = serializers.CharField()
+        numeric = serializers.BooleanField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request, structure_id: int) -> Response:
+        context = self.context(request)
+        selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+        )
+        fields = selectors.field_choices_get(tenant=context.tenant)
+        return Response(self.OutputSerializer(fields, many=True).data)
 
 
 # --- views ---------------------------------------------------------------------------

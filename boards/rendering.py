@@ -6,8 +6,35 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from boards import board as board_lib
+from boards.columns import columns_json
 from boards.selectors import BoardData, RowsPage
 from hierarchies.models import LEVEL_NAMES
+
+# Column widths in px (wide frame, frame up to 900 px) as in app.css; the summary
+# keeps at least SUMMARY_MIN_PX, so a narrow frame scrolls the table sideways instead of
+# squeezing the tree column away.
+COLUMN_WIDTHS = {
+    "key": (96, 84),
+    "status": (132, 112),
+    "assignee": (168, 48),
+    "priority": (96, 0),
+    "issuetype": (96, 0),
+    "progress": (140, 104),
+}
+OTHER_COLUMN_WIDTHS = (104, 80)
+SUMMARY_MIN_PX = (260, 180)
+
+
+def head_context(board: BoardData) -> dict[str, Any]:
+    """The table header and the table's minimum widths for its columns."""
+    columns = board.view.columns
+    wide, narrow = SUMMARY_MIN_PX
+    for column in columns:
+        if column.kind != "summary":
+            widths = COLUMN_WIDTHS.get(column.kind, OTHER_COLUMN_WIDTHS)
+            wide += widths[0]
+            narrow += widths[1]
+    return {"columns": columns, "min_wide": wide, "min_narrow": narrow}
 
 
 def rows_context(board: BoardData, page: RowsPage) -> dict[str, Any]:
@@ -19,6 +46,8 @@ def rows_context(board: BoardData, page: RowsPage) -> dict[str, Any]:
         "next_offset": page.next_offset,
         "more_under": page.more_under,
         "more_depth": page.more_depth,
+        "filter_text": page.filter_text,
+        "matches": page.matches,
     }
 
 
@@ -29,10 +58,23 @@ def footer_context(board: BoardData) -> dict[str, Any]:
     }
 
 
+def view_state(board: BoardData) -> dict[str, Any]:
+    """The view on screen, for board.js: its columns and what the viewer may do."""
+    view = board.view
+    return {
+        "id": view.id,
+        "name": view.name,
+        "level": view.level_name,
+        "isDefault": view.is_default,
+        "columns": columns_json(view.columns),
+    }
+
+
 def rows_payload(board: BoardData, page: RowsPage) -> dict[str, Any]:
-    """The JSON of the rows endpoint: HTML of the rows and the footer, and state."""
+    """The JSON of the rows endpoint: HTML of the header, rows and footer, and state."""
     return {
         "version": board.forest.version,
+        "headHtml": render_to_string("boards/partials/_head.html", head_context(board)),
         "html": render_to_string(
             "boards/partials/_rows.html", rows_context(board, page)
         ),
@@ -43,6 +85,8 @@ def rows_payload(board: BoardData, page: RowsPage) -> dict[str, Any]:
         "rowCount": len(board.forest),
         "dataAsOf": board.data_as_of.isoformat(),
         "jiraProblem": board.jira_problem,
+        "matchCount": page.match_count if page.filter_text else None,
+        "view": view_state(board),
     }
 
 
@@ -65,6 +109,9 @@ def board_config(
         "forestUrl": reverse("api:hierarchies:forest", args=[structure_id]),
         "undoUrl": reverse("api:hierarchies:undo", args=[structure_id]),
         "viewsUrl": reverse("api:boards_api:views", args=[structure_id]),
+        "fieldsUrl": reverse("api:boards_api:fields", args=[structure_id]),
+        "linkUrl": reverse("api:boards_api:link", args=[structure_id]),
+        "view": view_state(board),
         "viewLinks": view_links,
         "generationRunning": bool(board.generation.get("running")),
     }

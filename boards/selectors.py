@@ -7,6 +7,7 @@ on screen. A Jira failure never becomes a 500: the board shows what it has and n
 the problem in `BoardData.jira_problem`.
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -194,7 +195,18 @@ def view_effective_get(
         .first()
     )
     if default is not None:
-        return ViewAccess(default, ViewLevel.USE, _view_columns(default))
+        # The default view is usable by everyone who sees the structure; its owner,
+        # the structure's controllers and its rules may still grant more.
+        memberships = hierarchies_access.viewer_memberships(
+            tenant=structure_access.structure.tenant, account_id=account_id
+        )
+        level = view_level_get(
+            view=default,
+            account_id=account_id,
+            memberships=memberships,
+            structure_level=structure_access.level,
+        )
+        return ViewAccess(default, max(level, ViewLevel.USE), _view_columns(default))
     return ViewAccess(None, ViewLevel.USE, _view_columns(None))
 
 
@@ -230,6 +242,10 @@ class RowsPage:
     next_offset: int | None
     more_under: int | None
     more_depth: int
+    # Quick filter: the text, the row IDs that match it and how many rows match.
+    filter_text: str = ""
+    matches: frozenset[int] = frozenset()
+    match_count: int = 0
 
 
 def structure_access_get(
@@ -411,14 +427,20 @@ def board_get(
     account_id: str,
     structure_id: int,
     view_id: int | None = None,
+    columns: Sequence[Column] | None = None,
 ) -> BoardData:
-    """A board for the viewer: access, view, forest and totals over the whole tree."""
+    """A board for the viewer: access, view, forest and totals over the whole tree.
+
+    `columns` replaces the view's columns for this request (the viewer's unsaved
+    changes); the view, its level and its stored columns stay as they are."""
     structure_access = structure_access_get(
         tenant=tenant, account_id=account_id, structure_id=structure_id
     )
     view = view_effective_get(
         structure_access=structure_access, account_id=account_id, view_id=view_id
     )
+    if columns is not None:
+        view = dataclasses.replace(view, columns=list(columns))
     forest, generation = board_forest_get(
         tenant=tenant, account_id=account_id, structure=structure_access.structure
     )
@@ -503,6 +525,119 @@ def board_rows_get(
         more_under=under_row_id,
         more_depth=forest.depths[under] + 1 if under is not None else 0,
     )
+
+
+FILTER_MAX_CHARS = 200
+
+
+def _filter_matches(board: BoardData, needle: str) -> tuple[list[int], str]:
+    """Indices of the rows whose key or summary (issues) or name (folders, groups)
+    contains `needle`, over the viewer's whole forest, and a Jira problem text."""
+    forest = board.forest
+    issue_ids = [
+        i
+        for t, i in zip(forest.item_types, forest.item_ids, strict=True)
+        if t == "issue"
+    ]
+    # The viewer's forest holds only issues they may browse, so this reads nothing
+    # they could not see; summaries come from the shared issue cache.
+    data, problem = issue_fields_get(
+        tenant=board.tenant, issue_ids=issue_ids, fields=["summary"]
+    )
+    found = []
+    for index, (item_type, item_id, row_id) in enumerate(
+        zip(forest.item_types, forest.item_ids, forest.row_ids, strict=True)
+    ):
+        if item_type == "issue":
+            issue = data.get(item_id)
+            if issue is None:
+                continue
+            text = f"{issue['key']} {issue['fields'].get('summary') or ''}"
+        else:
+            text = forest.labels.get(row_id, "")
+        if needle in text.lower():
+            found.append(index)
+    return found, problem
+
+
+def board_rows_filtered_get(
+    *,
+    board: BoardData,
+    text: str,
+    offset: int = 0,
+    limit: int = board_lib.PAGE_ROWS,
+) -> RowsPage:
+    """The quick filter over the whole tree (not only the rows on screen): rows whose
+    key or summary contains `text`, each with its ancestors (opened) so the hierarchy
+    stays readable. A matching row with children stays closed; opening it shows all
+    of them."""
+    forest = board.forest
+    shape = board.totals.shape
+    needle = text.strip().lower()[:FILTER_MAX_CHARS]
+    matched, problem = _filter_matches(board, needle)
+    if problem and not board.jira_problem:
+        board.jira_problem = problem
+    keep: set[int] = set()
+    opened: set[int] = set()
+    for index in matched:
+        keep.add(index)
+        parent = shape.parent[index]
+        while parent >= 0:
+            opened.add(parent)
+            if parent in keep:
+                break
+            keep.add(parent)
+            parent = shape.parent[parent]
+    ordered = sorted(keep)
+    indices = ordered[offset : offset + limit]
+    next_offset = offset + limit if offset + limit < len(ordered) else None
+    issue_ids = [forest.item_ids[i] for i in indices if forest.item_types[i] == "issue"]
+    issues, problem = issue_fields_get(
+        tenant=board.tenant,
+        issue_ids=issue_ids,
+        fields=display_fields(board.view.columns),
+    )
+    if problem and not board.jira_problem:
+        board.jira_problem = problem
+    rows = board_lib.rows_render(
+        forest,
+        shape,
+        indices,
+        board.view.columns,
+        board.totals,
+        issues,
+        expand_depth=0,
+        expanded=opened,
+    )
+    return RowsPage(
+        rows=rows,
+        next_offset=next_offset,
+        more_under=None,
+        more_depth=0,
+        filter_text=text.strip()[:FILTER_MAX_CHARS],
+        matches=frozenset(forest.row_ids[i] for i in matched),
+        match_count=len(matched),
+    )
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """A Jira field the column menu offers (ID, name, and whether it can be summed)."""
+
+    id: str
+    name: str
+    numeric: bool
+
+
+def field_choices_get(*, tenant: Tenant) -> list[FieldChoice]:
+    """The site's fields for the column menu, by name (cached metadata)."""
+    fields = jira_selectors.fields_get(tenant=tenant)
+    found = [
+        FieldChoice(id=f.id, name=f.name, numeric=f.schema_type == "number")
+        for f in fields
+    ]
+    found.sort(key=lambda f: (f.name.lower(), f.id))
+    return found
 
 
 # --- lists -----------------------------------------------------------------------------

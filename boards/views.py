@@ -113,6 +113,7 @@ def board_detail(
     ctx = {
         **rendering.rows_context(board, page),
         **rendering.footer_context(board),
+        **rendering.head_context(board),
         "structure": board.structure,
         "level_name": LEVEL_NAMES[board.structure_access.level].capitalize(),
         "view": board.view,

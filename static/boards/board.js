@@ -7,7 +7,12 @@
   var config = JSON.parse(document.getElementById("sc-config").textContent);
   var tbody = document.getElementById("sc-rows");
   var flagEl = document.querySelector("[data-testid=flag]");
-  var state = { version: config.version, expandDepth: config.expandDepth, busy: false, active: null };
+  var state = {
+    version: config.version, expandDepth: config.expandDepth, busy: false, active: null,
+    q: "", expandedBeforeFilter: null,
+    // The columns on screen; they differ from config.view.columns while "Modified".
+    columns: JSON.parse(JSON.stringify(config.view.columns))
+  };
 
   // --- host bridge ------------------------------------------------------------------
   function hasAP() { return typeof window.AP !== "undefined" && window.AP; }
@@ -25,6 +30,13 @@
       }
     });
   }
+
+  // The table header sticks below the toolbar, whose height depends on how it wraps.
+  function stickyOffset() {
+    var bar = document.querySelector(".sc-toolbar");
+    if (bar) document.documentElement.style.setProperty("--sc-toolbar-h", bar.offsetHeight + "px");
+  }
+  window.addEventListener("resize", stickyOffset);
 
   function resize() {
     if (!hasAP()) return;
@@ -60,6 +72,12 @@
 
   function errorText(result, fallback) {
     var data = result && result.data;
+    if (data && data.fields) {
+      // Field errors say what was wrong ("columns[2]: agg must be ...").
+      var name = Object.keys(data.fields)[0];
+      var messages = data.fields[name];
+      if (messages && messages.length) return String(messages[0]);
+    }
     return (data && (data.detail || data.error || data.message)) || fallback;
   }
 
@@ -92,6 +110,8 @@
     var q = new URLSearchParams();
     q.set("version", state.version);
     if (config.viewId) q.set("view", config.viewId);
+    if (isModified()) q.set("columns", JSON.stringify(state.columns));
+    if (state.q && !params.under) q.set("q", state.q);
     Object.keys(params).forEach(function (k) { if (params[k] !== null && params[k] !== undefined) q.set(k, params[k]); });
     return config.rowsUrl + "?" + q.toString();
   }
@@ -146,22 +166,31 @@
   function replaceAll(data) {
     tbody.innerHTML = data.html;
     afterRender(data);
-    applyFilter();
     if (state.active) { var again = rowById(state.active); if (again) activate(again, false); }
   }
 
   function reload(params) {
     var p = params || {};
     var query = { expandDepth: p.expandDepth !== undefined ? p.expandDepth : state.expandDepth };
-    if (!p.expandDepth && p.expandDepth !== 0) {
-      query.expanded = expandedIds().join(",");
+    if (!p.expandDepth && p.expandDepth !== 0 && !state.q) {
+      query.expanded = (p.expanded || expandedIds()).join(",");
       query.limit = Math.min(Math.max(rows().length, 200), 1000);
     }
     query.version = "";  // a refresh takes the latest version
+    var table = document.querySelector(".sc-board");
+    if (table) table.classList.add("is-loading");
+    var asked = state.q;
     return api("GET", rowsUrl(query)).then(function (result) {
-      if (!result.ok) { flag(errorText(result, "Could not refresh the board."), "error"); return; }
+      if (table) table.classList.remove("is-loading");
+      if (asked !== state.q) return;  // the filter changed meanwhile; a newer reload follows
+      if (!result.ok) { flag(errorText(result, "Could not refresh the board."), "error"); return false; }
       if (p.expandDepth !== undefined) state.expandDepth = p.expandDepth;
       replaceAll(result.data);
+      return true;
+    }, function (err) {
+      if (table) table.classList.remove("is-loading");
+      flag(err.message || "Could not refresh the board.", "error");
+      return false;
     });
   }
 
@@ -174,6 +203,19 @@
     if (data.footerHtml) {
       var foot = document.querySelector(".sc-board tfoot");
       if (foot) foot.innerHTML = data.footerHtml;
+    }
+    if (data.headHtml) {
+      var head = document.querySelector(".sc-board thead");
+      if (head) {
+        head.innerHTML = data.headHtml;
+        var tr = head.querySelector("tr");
+        head.parentNode.style.setProperty("--sc-min-wide", tr.getAttribute("data-min-wide") + "px");
+        head.parentNode.style.setProperty("--sc-min-narrow", tr.getAttribute("data-min-narrow") + "px");
+      }
+    }
+    stickyOffset();
+    if (filterCount && data.matchCount !== undefined) {
+      filterCount.textContent = data.matchCount === null ? "" : data.matchCount === 1 ? "1 match" : data.matchCount.toLocaleString() + " matches";
     }
     resize();
   }
@@ -270,34 +312,33 @@
       moreRow.remove();
       insertHtmlAfter(before, result.data.html);
       afterRender(result.data);
-      applyFilter();
     });
   }
 
-  // --- quick filter ---------------------------------------------------------------
+  // --- quick filter: the server filters the whole tree, not only the loaded rows ------
   var filterInput = document.querySelector("[data-testid=quick-filter]");
+  var filterCount = document.querySelector("[data-testid=filter-count]");
   function applyFilter() {
     if (!filterInput || !tbody) return;
-    var needle = filterInput.value.trim().toLowerCase();
-    var list = rows();
-    if (!needle) {
-      list.forEach(function (tr) { tr.classList.remove("is-filtered-out", "is-match"); });
-      return;
-    }
-    var keep = {};
-    list.forEach(function (tr) {
-      var text = ((tr.getAttribute("data-key") || "") + " " + (tr.querySelector(".sc-summary__text") || {}).textContent).toLowerCase();
-      var match = text.indexOf(needle) >= 0;
-      tr.classList.toggle("is-match", match);
-      if (match) {
-        var node = tr;
-        while (node) { keep[node.getAttribute("data-row-id")] = true; node = parentRow(node); }
-      }
-    });
-    list.forEach(function (tr) { tr.classList.toggle("is-filtered-out", !keep[tr.getAttribute("data-row-id")]); });
-    resize();
+    var q = filterInput.value.trim();
+    if (q === state.q) return;
+    if (!state.q) state.expandedBeforeFilter = expandedIds();
+    state.q = q;
+    if (q) { reload(); return; }
+    var before = state.expandedBeforeFilter || [];
+    state.expandedBeforeFilter = null;
+    reload({ expanded: before });
   }
-  if (filterInput) filterInput.addEventListener("input", applyFilter);
+  if (filterInput) {
+    filterInput.addEventListener("input", function () {
+      clearTimeout(applyFilter.timer);
+      applyFilter.timer = setTimeout(applyFilter, 250);
+    });
+    filterInput.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && filterInput.value) { filterInput.value = ""; clearTimeout(applyFilter.timer); applyFilter(); }
+      if (event.key === "Enter") { clearTimeout(applyFilter.timer); applyFilter(); }
+    });
+  }
 
   // --- toolbar --------------------------------------------------------------------
   document.addEventListener("click", function (event) {
@@ -310,6 +351,7 @@
     else if (action === "remove" && state.activeEl) removeRow(state.activeEl);
     else if (action === "undo") undo();
     else if (action === "export") exportBoard(button.getAttribute("data-format"));
+    else if (views[action]) views[action](button);
   });
 
   var levelSelect = document.querySelector("[data-action=expand-level]");
@@ -321,8 +363,303 @@
 
   var viewSelect = document.getElementById("sc-view");
   if (viewSelect) viewSelect.addEventListener("change", function () {
+    if (isModified() && !window.confirm("Switch views and drop your column changes?")) {
+      viewSelect.value = config.viewId === null ? "" : String(config.viewId);
+      return;
+    }
     if (config.viewLinks && config.viewLinks[viewSelect.value]) window.location.href = config.viewLinks[viewSelect.value];
   });
+
+  // --- views: local column changes ("Modified"), Save, Save as, rename, default --------
+  var LEVELS = { NONE: 0, USE: 10, UPDATE: 20, MANAGE: 30 };
+  var KIND_TITLES = { summary: "Summary", key: "Key", status: "Status", assignee: "Assignee", priority: "Priority", issuetype: "Type", leaves: "Leaves", issues: "Issues" };
+  var AGG_TITLES = { sum: "Σ", count: "Count", min: "Min", max: "Max", avg: "Avg" };
+  var MODE_TITLES = { resolution: "by resolution", status: "by status category", time: "by time tracking" };
+  var fieldNames = {};
+  var fieldsLoaded = null;
+  var panel = document.querySelector("[data-testid=columns-panel]");
+  var columnList = document.querySelector("[data-testid=column-list]");
+  var modifiedEl = document.querySelector("[data-testid=view-modified]");
+  var saveButton = document.querySelector("[data-testid=view-save]");
+  var discardButton = document.querySelector("[data-testid=view-discard]");
+  var dialog = document.querySelector("[data-testid=view-dialog]");
+  var menu = document.querySelector("[data-testid=view-menu]");
+
+  function isModified() { return JSON.stringify(state.columns) !== JSON.stringify(config.view.columns); }
+  function canSave() { return config.view.id !== null && LEVELS[config.view.level] >= LEVELS.UPDATE; }
+
+  function showModified() {
+    var modified = isModified();
+    if (modifiedEl) modifiedEl.classList.toggle("sc-hidden", !modified);
+    if (discardButton) discardButton.classList.toggle("sc-hidden", !modified);
+    if (saveButton) {
+      saveButton.classList.toggle("sc-hidden", !modified);
+      saveButton.disabled = !canSave();
+      saveButton.title = canSave() ? "Save the columns to this view for everyone who uses it"
+        : config.view.id === null ? "The built-in columns cannot be changed; use Save as"
+        : "You can use this view but not change it (Update permission needed); use Save as";
+    }
+  }
+
+  function columnTitle(c) {
+    if (c.title) return c.title;
+    if (KIND_TITLES[c.kind]) return KIND_TITLES[c.kind];
+    if (c.kind === "progress") return "Progress";
+    var name = fieldNames[c.fieldId] || c.fieldId;
+    return c.kind === "total" ? (AGG_TITLES[c.agg || "sum"] + " " + name) : name;
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function optionsSelect(choices, value, label) {
+    var select = el("select", { "class": "sc-select", "aria-label": label });
+    Object.keys(choices).forEach(function (k) {
+      var option = el("option", { value: k }, choices[k]);
+      if (k === value) option.selected = true;
+      select.appendChild(option);
+    });
+    return select;
+  }
+
+  function renderColumnList() {
+    if (!columnList) return;
+    columnList.innerHTML = "";
+    state.columns.forEach(function (c, i) {
+      var li = el("li", { "data-index": String(i), "data-kind": c.kind });
+      var title = el("span", { "class": "sc-collist__title" }, columnTitle(c));
+      if (c.kind === "field" || c.kind === "total") title.appendChild(el("small", {}, c.fieldId));
+      li.appendChild(title);
+      if (c.kind === "total") {
+        var agg = optionsSelect({ sum: "Sum", count: "Count", min: "Min", max: "Max", avg: "Average" }, c.agg || "sum", "Aggregation");
+        agg.addEventListener("change", function () { changeColumns(function (cols) { cols[i] = { kind: "total", fieldId: c.fieldId, agg: agg.value }; }); });
+        li.appendChild(agg);
+      }
+      if (c.kind === "progress") {
+        var mode = optionsSelect({ resolution: "Resolution", status: "Status", time: "Time" }, c.mode || "resolution", "Progress by");
+        mode.setAttribute("data-testid", "column-mode");
+        mode.addEventListener("change", function () { changeColumns(function (cols) { cols[i] = Object.assign({}, c, { mode: mode.value }); }); });
+        li.appendChild(mode);
+      }
+      var up = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Move " + columnTitle(c) + " up (further left)", title: "Move up (further left)" }, "↑");
+      up.disabled = i === 0;
+      up.addEventListener("click", function () { changeColumns(function (cols) { cols.splice(i - 1, 0, cols.splice(i, 1)[0]); }); });
+      var down = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Move " + columnTitle(c) + " down (further right)", title: "Move down (further right)" }, "↓");
+      down.disabled = i === state.columns.length - 1;
+      down.addEventListener("click", function () { changeColumns(function (cols) { cols.splice(i + 1, 0, cols.splice(i, 1)[0]); }); });
+      var remove = el("button", { type: "button", "class": "sc-button sc-button--subtle", "aria-label": "Remove " + columnTitle(c), title: c.kind === "summary" ? "The summary carries the tree and stays" : "Remove", "data-action": "column-remove" }, "×");
+      remove.disabled = c.kind === "summary";
+      remove.addEventListener("click", function () { changeColumns(function (cols) { cols.splice(i, 1); }); });
+      li.appendChild(up); li.appendChild(down); li.appendChild(remove);
+      columnList.appendChild(li);
+    });
+  }
+
+  function changeColumns(edit) {
+    var next = JSON.parse(JSON.stringify(state.columns));
+    edit(next);
+    var before = state.columns;
+    state.columns = next;
+    renderColumnList();
+    showModified();
+  stickyOffset();
+    return reload().then(function (ok) {
+      // The server refused the columns (reload flagged why): go back to the last good ones.
+      if (ok === false) { state.columns = before; renderColumnList(); showModified(); }
+    });
+  }
+
+  function loadFields() {
+    if (fieldsLoaded) return fieldsLoaded;
+    fieldsLoaded = api("GET", config.fieldsUrl).then(function (result) {
+      if (!result.ok) { fieldsLoaded = null; flag(errorText(result, "Could not load Jira's fields."), "error"); return; }
+      var fieldSelect = document.querySelector("[data-testid=column-add-field]");
+      var weight = document.querySelector("[data-testid=column-add-weight]");
+      fieldSelect.innerHTML = "";
+      result.data.forEach(function (f) {
+        fieldNames[f.id] = f.name;
+        var option = el("option", { value: f.id, "data-numeric": f.numeric ? "1" : "0" }, f.name + " (" + f.id + ")");
+        fieldSelect.appendChild(option);
+        if (f.numeric) weight.appendChild(el("option", { value: f.id }, "Weighted by " + f.name));
+      });
+      syncAddOptions();
+      renderColumnList();
+    });
+    return fieldsLoaded;
+  }
+
+  var kindSelect = document.querySelector("[data-testid=column-add-kind]");
+  function syncAddOptions() {
+    if (!kindSelect) return;
+    var kind = kindSelect.value;
+    var fieldSelect = document.querySelector("[data-testid=column-add-field]");
+    document.querySelector("[data-role=field-opts]").classList.toggle("sc-hidden", kind !== "field" && kind !== "total");
+    document.querySelector("[data-role=agg-opts]").classList.toggle("sc-hidden", kind !== "total");
+    document.querySelector("[data-role=progress-opts]").classList.toggle("sc-hidden", kind !== "progress");
+    // Totals add up numbers: offer only numeric fields for them.
+    Array.prototype.forEach.call(fieldSelect.options, function (option) {
+      option.hidden = kind === "total" && option.getAttribute("data-numeric") === "0";
+    });
+    var chosen = fieldSelect.options[fieldSelect.selectedIndex];
+    if (chosen && chosen.hidden) {
+      var firstShown = Array.prototype.find.call(fieldSelect.options, function (o) { return !o.hidden; });
+      if (firstShown) fieldSelect.value = firstShown.value;
+    }
+  }
+  if (kindSelect) kindSelect.addEventListener("change", function () { syncAddOptions(); if (kindSelect.value === "field" || kindSelect.value === "total") loadFields(); });
+
+  function newColumn() {
+    var kind = kindSelect.value;
+    if (kind === "field" || kind === "total") {
+      var fieldId = document.querySelector("[data-testid=column-add-field]").value;
+      if (!fieldId) { flag("Choose a Jira field first.", "error"); return null; }
+      var c = { kind: kind, fieldId: fieldId, title: "" };
+      if (kind === "total") {
+        c.agg = document.querySelector("[data-testid=column-add-agg]").value;
+        c.title = AGG_TITLES[c.agg] + " " + (fieldNames[fieldId] || fieldId);
+      } else {
+        c.title = fieldNames[fieldId] || fieldId;
+      }
+      return c;
+    }
+    if (kind === "progress") {
+      var weight = document.querySelector("[data-testid=column-add-weight]").value;
+      return { kind: "progress", mode: document.querySelector("[data-testid=column-add-mode]").value, weightField: weight || null, title: "Progress" };
+    }
+    return { kind: kind, title: KIND_TITLES[kind] };
+  }
+
+  function openPanel(open) {
+    if (!panel) return;
+    panel.classList.toggle("sc-hidden", !open);
+    var button = document.querySelector("[data-action=columns]");
+    if (button) button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) { renderColumnList(); syncAddOptions(); loadFields(); kindSelect.focus(); }
+  }
+
+  function openMenu(open) {
+    if (!menu) return;
+    menu.classList.toggle("sc-hidden", !open);
+    document.querySelector("[data-action=view-menu]").setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function viewUrl(id, suffix) { return config.viewsUrl + "/" + id + (suffix || ""); }
+
+  function openViewLink(id) {
+    return api("GET", config.linkUrl + (id ? "?view=" + encodeURIComponent(id) : "")).then(function (result) {
+      if (result.ok && result.data.url) window.location.href = result.data.url;
+      else flag(errorText(result, "The view was saved; reload to open it."), "error");
+    });
+  }
+
+  var dialogMode = "save-as";
+  function openDialog(mode) {
+    dialogMode = mode;
+    var form = dialog.querySelector("form");
+    form.reset();
+    dialog.querySelector("h2").textContent = mode === "rename" ? "Rename view" : "Save view as";
+    dialog.querySelectorAll("[data-role=save-as-only]").forEach(function (row) { row.classList.toggle("sc-hidden", mode !== "save-as"); });
+    form.elements.name.value = mode === "rename" ? config.view.name : (config.view.id === null ? "My view" : "Copy of " + config.view.name).slice(0, 100);
+    dialog.querySelector("[data-testid=view-error]").classList.add("sc-hidden");
+    dialog.classList.remove("sc-hidden");
+    form.elements.name.focus();
+    form.elements.name.select();
+  }
+  function closeDialog() { dialog.classList.add("sc-hidden"); }
+
+  if (dialog) dialog.querySelector("form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var name = form.elements.name.value.trim();
+    if (!name) return;
+    var error = dialog.querySelector("[data-testid=view-error]");
+    var request = dialogMode === "rename"
+      ? api("PUT", viewUrl(config.view.id), { name: name })
+      : api("POST", config.viewsUrl, {
+        name: name, columns: state.columns, expandDepth: state.expandDepth,
+        public: form.elements.public.checked,
+        makeDefault: form.elements.makeDefault ? form.elements.makeDefault.checked : false
+      });
+    request.then(function (result) {
+      if (!result.ok) { error.textContent = errorText(result, "The view was not saved."); error.classList.remove("sc-hidden"); return; }
+      closeDialog();
+      if (dialogMode === "rename") {
+        config.view.name = result.data.name;
+        var option = viewSelect && viewSelect.querySelector("option:checked");
+        if (option) option.textContent = result.data.name + (result.data.isDefault ? " (default)" : "");
+        flag("View renamed.", "success");
+        return;
+      }
+      flag("Saved as " + result.data.name + ".", "success");
+      config.view.columns = state.columns;  // nothing is lost while the link loads
+      return openViewLink(result.data.id);
+    });
+  });
+
+  var views = {
+    "columns": function () { openPanel(panel && panel.classList.contains("sc-hidden")); },
+    "columns-close": function () { openPanel(false); },
+    "column-add": function () {
+      var c = newColumn();
+      if (!c) return;
+      if (state.columns.length >= 30) { flag("A view has at most 30 columns.", "error"); return; }
+      changeColumns(function (cols) { cols.push(c); });
+    },
+    "view-save": function () {
+      if (!canSave()) return;
+      api("PUT", viewUrl(config.view.id), { columns: state.columns }).then(function (result) {
+        if (!result.ok) { flag(errorText(result, "The view was not saved."), "error"); return; }
+        config.view.columns = result.data.columns;
+        state.columns = JSON.parse(JSON.stringify(result.data.columns));
+        showModified();
+        renderColumnList();
+        flag("View " + result.data.name + " saved.", "success");
+      });
+    },
+    "view-discard": function () {
+      state.columns = JSON.parse(JSON.stringify(config.view.columns));
+      renderColumnList();
+      showModified();
+      reload();
+    },
+    "view-save-as": function () { openMenu(false); openDialog("save-as"); },
+    "dialog-cancel": closeDialog,
+    "view-menu": function () { openMenu(menu && menu.classList.contains("sc-hidden")); },
+    "view-rename": function () { openMenu(false); openDialog("rename"); },
+    "view-default": function () {
+      openMenu(false);
+      api("POST", viewUrl(config.view.id, "/default")).then(function (result) {
+        if (!result.ok) { flag(errorText(result, "The default view was not changed."), "error"); return; }
+        flag(result.data.name + " is now the default view.", "success");
+        openViewLink(result.data.id);
+      });
+    },
+    "view-delete": function () {
+      openMenu(false);
+      if (!window.confirm("Delete the view " + config.view.name + " for everyone?")) return;
+      api("DELETE", viewUrl(config.view.id)).then(function (result) {
+        if (!result.ok) { flag(errorText(result, "The view was not deleted."), "error"); return; }
+        var other = viewSelect && Array.prototype.find.call(viewSelect.options, function (o) { return o.value && o.value !== String(config.view.id); });
+        if (other && config.viewLinks[other.value]) window.location.href = config.viewLinks[other.value];
+        else openViewLink("");
+      });
+    }
+  };
+
+  document.addEventListener("click", function (event) {
+    if (menu && !menu.classList.contains("sc-hidden") && !event.target.closest(".sc-menu-wrap")) openMenu(false);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    if (dialog && !dialog.classList.contains("sc-hidden")) closeDialog();
+    else if (menu && !menu.classList.contains("sc-hidden")) openMenu(false);
+    else if (panel && !panel.classList.contains("sc-hidden")) openPanel(false);
+  });
+
 
   // --- edits through the forest API (with the version) ----------------------------
   function forestUpdate(actions, success) {
@@ -465,6 +802,7 @@
   function exportBoard(format) {
     var q = new URLSearchParams({ type: format, expandDepth: String(Math.max(state.expandDepth, 49)) });
     if (config.viewId) q.set("view", config.viewId);
+    if (isModified()) q.set("columns", JSON.stringify(state.columns));
     token().then(function (t) {
       return fetch(config.exportUrl + "?" + q.toString(), { headers: { Authorization: "JWT " + t }, credentials: "omit" });
     }).then(function (response) {
@@ -491,6 +829,7 @@
   }
 
   window.scBoard = { reload: reload, expand: expand, collapse: collapse, state: state };
+  showModified();
   var first = rows()[0];
   if (first) activate(first, false);
   document.body.setAttribute("data-board-ready", "1");

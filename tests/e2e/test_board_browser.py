@@ -6,6 +6,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
 
+from boards.models import View, ViewLevel
+from boards.selectors import ViewAccess
+from boards.services import view_permissions_replace
 from hierarchies.models import Structure
 from hierarchies.selectors import forest_rows_get
 from tests.boards.conftest import BOB, CAROL, CONTRACTOR
@@ -58,13 +61,20 @@ def test_board_loads_in_the_host_iframe_and_expands_and_collapses(
 
 def test_expand_to_level_and_quick_filter(page: Page, site: dict[str, Any]):
     frame = open_board(page, site, BOB, "Release plan")
+    # The filter searches the whole tree: the story is not loaded before it.
+    expect(row(frame, "WEB-8")).to_have_count(0)
+    frame.locator("[data-testid=quick-filter]").fill("address autocomplete")
+    expect(row(frame, "WEB-8")).to_be_visible(timeout=TIMEOUT)
+    expect(row(frame, "WEB-8")).to_have_class(re.compile("is-match"))
+    expect(row(frame, "WEB-24")).to_have_count(0)
+    expect(row(frame, "WEB-1")).to_be_visible()  # the ancestor stays
+    expect(frame.locator("[data-testid=filter-count]")).to_have_text("1 match")
+    shot(page, "board-filtered")
+    frame.locator("[data-testid=quick-filter]").fill("")
+    expect(row(frame, "WEB-24")).to_be_visible(timeout=TIMEOUT)
+    expect(row(frame, "WEB-8")).to_have_count(0)
     frame.locator("[data-testid=expand-level]").select_option("99")
     expect(row(frame, "WEB-5")).to_be_visible(timeout=TIMEOUT)  # a sub-task
-    frame.locator("[data-testid=quick-filter]").fill("address autocomplete")
-    expect(row(frame, "WEB-8")).to_be_visible()
-    expect(row(frame, "WEB-24")).to_be_hidden()
-    expect(row(frame, "WEB-1")).to_be_visible()  # the ancestor stays
-    shot(page, "board-filtered")
 
 
 def test_drag_and_drop_move_persists_after_reload(page: Page, site: dict[str, Any]):
@@ -132,3 +142,68 @@ def test_key_link_navigates_the_host_to_the_issue(page: Page, site: dict[str, An
     page.wait_for_url(re.compile(r"/browse/WEB-1$"), timeout=TIMEOUT)
     expect(page.locator("body")).to_contain_text("WEB-1")
     shot(page, "host-issue-page")
+
+
+def test_column_change_is_modified_until_saved_and_stays_after_reload(
+    page: Page, site: dict[str, Any]
+):
+    release: Structure = site["structures"]["Release plan"]
+    planning = View.objects.get(structure=release, name="Planning")
+    view_permissions_replace(
+        view_access=ViewAccess(planning, ViewLevel.MANAGE, []),
+        actor="structure-cloud-demo",
+        rules=[{"subject_type": "user", "account_id": BOB, "level": 20}],
+    )
+    frame = open_board(page, site, BOB, "Release plan")
+    heads = frame.locator(".sc-board thead th")
+    expect(heads).not_to_contain_text(["Type"])
+    expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
+    frame.locator("[data-testid=columns-button]").click()
+    frame.locator("[data-testid=column-add-kind]").select_option("issuetype")
+    frame.locator("[data-testid=column-add]").click()
+    expect(heads.last).to_have_text("Type", timeout=TIMEOUT)
+    expect(row(frame, "WEB-1").locator("td.sc-col-issuetype")).to_have_text("Epic")
+    expect(frame.locator("[data-testid=view-modified]")).to_be_visible()
+    shot(page, "board-columns-modified")
+    frame.locator("[data-testid=columns-panel] [data-action=columns-close]").click()
+    frame.locator("[data-testid=view-save]").click()
+    expect(frame.locator("[data-testid=flag]")).to_contain_text(
+        "saved", timeout=TIMEOUT
+    )
+    expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
+    planning.refresh_from_db()
+    assert planning.columns[-1]["kind"] == "issuetype"
+    page.reload()
+    frame = page.frame_locator("#app-frame")
+    frame.locator("[data-testid=structure-link]", has_text="Release plan").click()
+    frame.locator("body[data-board-ready='1']").wait_for(timeout=TIMEOUT)
+    expect(frame.locator(".sc-board thead th").last).to_have_text("Type")
+    expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
+
+
+def test_use_only_viewer_saves_changes_as_a_new_view(page: Page, site: dict[str, Any]):
+    frame = open_board(page, site, CAROL, "Release plan")
+    frame.locator("[data-testid=columns-button]").click()
+    frame.locator(
+        "[data-testid=column-list] li[data-kind=assignee] [data-action=column-remove]"
+    ).click()
+    expect(frame.locator(".sc-board thead th.sc-col-assignee")).to_have_count(
+        0, timeout=TIMEOUT
+    )
+    expect(frame.locator("[data-testid=view-modified]")).to_be_visible()
+    expect(frame.locator("[data-testid=view-save]")).to_be_disabled()
+    frame.locator("[data-testid=columns-panel] [data-action=columns-close]").click()
+    frame.locator("[data-testid=view-save-as]").click()
+    frame.locator("[data-testid=view-name]").fill("Carol without people")
+    frame.locator("[data-testid=view-dialog-submit]").click()
+    expect(frame.locator("[data-testid=view-select] option:checked")).to_have_text(
+        "Carol without people", timeout=TIMEOUT
+    )
+    frame.locator("body[data-board-ready='1']").wait_for(timeout=TIMEOUT)
+    expect(frame.locator(".sc-board thead th.sc-col-assignee")).to_have_count(0)
+    expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
+    mine = View.objects.get(name="Carol without people")
+    assert mine.owner_account_id == CAROL
+    assert "assignee" not in [c["kind"] for c in mine.columns]
+    planning = View.objects.get(structure=mine.structure, name="Planning")
+    assert planning.columns != mine.columns
