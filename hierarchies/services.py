@@ -26,6 +26,7 @@ from hierarchies.forest import (
     pack_ids,
 )
 from hierarchies.generator_configs import generator_config_validate
+from hierarchies.generators.validation import generator_config_check_jira
 from hierarchies.models import (
     LEVEL_NAMES,
     Favorite,
@@ -540,12 +541,18 @@ def generator_create(
     placement: Placement | None = None,
     version: int | None = None,
 ) -> tuple[GeneratorConfig, ForestWriteResult | None]:
-    """A generator configuration, and its row when a placement is given (AUTOMATE)."""
+    """A generator configuration, and its row when a placement is given (AUTOMATE).
+
+    The shape is validated first, then Jira is asked (app's rights) whether it accepts
+    the JQL, link type, field or issue: `ConfigError` carries Jira's or a clear message.
+    """
+    normalised = generator_config_validate(kind=kind, config=config)
+    generator_config_check_jira(tenant=structure.tenant, kind=kind, config=normalised)
     generator = GeneratorConfig(
         tenant_id=structure.tenant_id,
         structure=structure,
         kind=kind,
-        config=generator_config_validate(kind=kind, config=config),
+        config=normalised,
         created_by=actor,
     )
     generator.save()
@@ -568,8 +575,12 @@ def generator_create(
 def generator_update(
     *, generator: GeneratorConfig, actor: str, config: Any
 ) -> GeneratorConfig:
-    """Change a generator's configuration (same kind)."""
-    generator.config = generator_config_validate(kind=generator.kind, config=config)
+    """Change a generator's configuration (same kind), checked as on create."""
+    normalised = generator_config_validate(kind=generator.kind, config=config)
+    generator_config_check_jira(
+        tenant=generator.structure.tenant, kind=generator.kind, config=normalised
+    )
+    generator.config = normalised
     generator.save(update_fields=["config", "updated_at"])
     _audit(generator.structure, actor, "generator.updated", generator=generator.pk)
     return generator
