@@ -27,6 +27,10 @@ Rules (issue 7, after the incumbent's documented behaviour):
   one is the primary key; empty values go last in both directions.
 * Budget: past the time limit or the row limit generation stops and returns what it
   has, with a message naming the generator that used the most time; never a crash.
+* Manual moves (`MoveRule`s, in order) apply last, after sort: the first generated row
+  of the issue goes under its anchor parent, after its anchor sibling (or first). A rule
+  whose anchor is absent from the result, or that would put a row under itself, is
+  ignored: the row stays where generation put it.
 * Generator rows themselves are configuration: they are left out of the result and any
   row stored under one is lifted to the generator's level.
 """
@@ -51,6 +55,7 @@ from hierarchies.generators.types import (
     GeneratorSpec,
     IssueData,
     JiraSource,
+    MoveRule,
     Progress,
     ProgressCallback,
     SortValue,
@@ -191,6 +196,7 @@ def forest_generate(
     row_limit: int = DEFAULT_ROW_LIMIT,
     clock: Callable[[], float] = time.monotonic,
     progress: ProgressCallback | None = None,
+    moves: Sequence[MoveRule] = (),
 ) -> EffectiveForest:
     """The effective forest of a structure, generated with `source`'s rights."""
     run = _Run(
@@ -202,7 +208,7 @@ def forest_generate(
             progress=progress,
         ),
     )
-    return run.execute(rows, generators)
+    return run.execute(rows, generators, moves)
 
 
 class _Run:
@@ -218,7 +224,10 @@ class _Run:
     # ---- driver --------------------------------------------------------------
 
     def execute(
-        self, rows: Sequence[StaticRow], generators: Mapping[int, GeneratorSpec]
+        self,
+        rows: Sequence[StaticRow],
+        generators: Mapping[int, GeneratorSpec],
+        moves: Sequence[MoveRule] = (),
     ) -> EffectiveForest:
         self._build(rows, generators)
         self.fields_all = _fields_needed(self.gens)
@@ -238,6 +247,8 @@ class _Run:
                     self.budget.check_time()
         except _Stop as stop:
             stop_reason = stop.reason
+        if moves:
+            self._apply_moves(moves)
         out = self._flatten()
         report = GenerationReport(
             generators=[g.report for g in self.gens],
@@ -663,6 +674,35 @@ class _Run:
             return None
         return min(_sortable(v.order) for v in values)
 
+    # ---- manual moves --------------------------------------------------------
+
+    def _apply_moves(self, moves: Sequence[MoveRule]) -> None:
+        refs: dict[str, _Node] = {}
+        for each in _descendants(self.root):
+            ref = _ref(each)
+            if ref is not None and ref not in refs:
+                refs[ref] = each
+        for rule in moves:
+            node = refs.get(f"issue:{rule.issue_id}")
+            parent = refs.get(rule.under) if rule.under else self.root
+            if node is None or parent is None or node.parent is None:
+                continue  # the row or the anchor is gone: generation decides
+            up: _Node | None = parent
+            while up is not None and up is not node:
+                up = up.parent
+            if up is node:
+                continue  # under itself or its own descendant
+            after = refs.get(rule.after) if rule.after else None
+            if rule.after and (
+                after is None or after is node or after.parent is not parent
+            ):
+                continue
+            node.parent.children.remove(node)
+            at = parent.children.index(after) + 1 if after is not None else 0
+            parent.children.insert(at, node)
+            node.parent = parent
+            _shift_depth(node, parent.depth + 1)
+
     # ---- output --------------------------------------------------------------
 
     def _flatten(self) -> list[EffectiveRow]:
@@ -700,6 +740,15 @@ def _fields_needed(gens: list[_Generator]) -> list[str]:
         if gen.spec.kind == "sort.rank":
             fields.add(RANK_FIELD)
     return sorted(fields)
+
+
+def _ref(node: _Node) -> str | None:
+    """How a move rule names a row: static rows by row ID, generated ones by item."""
+    if node.item_type == "generator":
+        return None
+    if node.origin == "static":
+        return f"row:{node.row_id}"
+    return f"{node.item_type}:{node.item_id}"
 
 
 def _descendants(node: _Node) -> Iterator[_Node]:
