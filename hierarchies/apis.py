@@ -22,6 +22,7 @@ from hierarchies.forest import (
     ForestError,
     actions_parse,
     forest_formula,
+    generated_moves,
 )
 from hierarchies.generator_configs import ConfigError
 from hierarchies.generators import selectors as gen_selectors
@@ -437,6 +438,16 @@ class ForestApi(_Api):
         item = self.access(request, structure_id, Level.EDIT)
         data = _validated(self.InputSerializer, request.data)
         actions = actions_parse(data["actions"])
+        moves = generated_moves(actions)
+        if moves:
+            # Generated rows are computed: their moves are stored as rules.
+            moved = services.generated_rows_move(
+                structure=item.structure,
+                actor=self.actor(request),
+                version=data["version"],
+                moves=moves,
+            )
+            return Response({"version": moved.version, "rowIds": {}})
         result = services.forest_update(
             structure=item.structure,
             actor=self.actor(request),

@@ -23,10 +23,10 @@ def issue(client_key: str, issue_id: int) -> str:
 def issue_compact(client_key: str, issue_id: int) -> str:
     """A caller's compact projection of an issue (`selectors.issues_projected_get`).
 
-    Its own versioned kind: bump `c1` when the entry's envelope changes; the projection
+    Its own versioned kind: bump `c2` when the entry's envelope changes; the projection
     inside carries its caller's tag, so a caller's format change is a miss, not an error.
     """
-    return f"{tenant_prefix(client_key)}issue_compact:c1:{int(issue_id)}"
+    return f"{tenant_prefix(client_key)}issue_compact:c2:{int(issue_id)}"
 
 
 def fields(client_key: str) -> str:

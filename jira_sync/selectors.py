@@ -122,8 +122,8 @@ def issues_projected_get(
     For callers that read the same few fields of many issues over and over (the
     generators): a projection holds only what they use, as plain tuples of IDs and
     field values, so reading 30,000 back costs a fraction of the full JSON. Entries are
-    tagged with `projection` (the caller's format name: change it when the format
-    changes) and the fields they cover; they expire like the issue entries
+    tagged with `projection` (the caller's format name, without "|": change it when
+    the format changes) and the fields they cover; they expire like the issue entries
     (`issue_ttl`) and are evicted with them by webhooks. Misses are built from
     `issues_get` (cache first, then Jira in bulk). Issues Jira does not return are left
     out. Like `issues_get`, this uses the app's rights, not the viewer's.
@@ -132,33 +132,45 @@ def issues_projected_get(
     if not ids:
         return {}
     wanted = tuple(sorted(set(fields)))
-    wanted_set = frozenset(wanted)
     if not tenant.is_active:
         issues = issues_get(tenant=tenant, issue_ids=ids, fields=wanted)
         return {i: project(issue, wanted) for i, issue in issues.items()}
+    # An entry is (tag, data): the tag "projection|field,field,..." names the format
+    # and the fields covered in one short string, cheap to store and to compare.
+    prefix = f"{projection}|"
+    tag = prefix + ",".join(wanted)
     client_key = tenant.client_key
     key_of = {cache_keys.issue_compact(client_key, i): i for i in ids}
     cached = cache_store.get_many(list(key_of))
     out: dict[int, Any] = {}
     missing: list[int] = []
     covered: set[str] = set(wanted)
+    usable: dict[str, bool] = {tag: True}
     for key, issue_id in key_of.items():
         entry = cached.get(key)
-        if entry is not None and entry[0] == projection:
-            if entry[1] == wanted or wanted_set <= set(entry[1]):
-                out[issue_id] = entry[2]
+        if entry is not None:
+            entry_tag = entry[0]
+            ok = usable.get(entry_tag)
+            if ok is None:
+                ok = usable[entry_tag] = entry_tag.startswith(prefix) and set(
+                    wanted
+                ) <= set(entry_tag[len(prefix) :].split(","))
+            if ok:
+                out[issue_id] = entry[1]
                 continue
-            # Keep what the entry covered: callers asking for different fields
-            # converge on one entry instead of evicting each other's.
-            covered.update(entry[1])
+            if entry_tag.startswith(prefix):
+                # Keep what the entry covered: callers asking for different fields
+                # converge on one entry instead of evicting each other's.
+                covered.update(entry_tag[len(prefix) :].split(","))
         missing.append(issue_id)
     if missing:
-        union = tuple(sorted(covered))
+        union = tuple(sorted(covered - {""}))
         issues = issues_get(tenant=tenant, issue_ids=missing, fields=union)
         fresh = {i: project(issue, union) for i, issue in issues.items()}
+        union_tag = prefix + ",".join(union)
         cache_store.set_many(
             {
-                cache_keys.issue_compact(client_key, i): (projection, union, data)
+                cache_keys.issue_compact(client_key, i): (union_tag, data)
                 for i, data in fresh.items()
             },
             issue_ttl(union),

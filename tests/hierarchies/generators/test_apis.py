@@ -436,3 +436,161 @@ def test_every_generator_kind_is_accepted(alice, structure_id, kind, config):
     )
     assert response.status_code == 201, response.json()
     assert response.json()["kind"] == kind
+
+
+# ---- manual moves of generated rows --------------------------------------------------
+
+
+def row_of(body: dict[str, Any], sim: SimulatorHandle, key: str) -> dict[str, Any]:
+    return next(
+        r
+        for r in body["rows"]
+        if r["itemType"] == "issue" and sim.issue(str(r["itemId"])).key == key
+    )
+
+
+def move(client: APIClient, structure_id: int, version: int, **action: Any):
+    return client.post(
+        f"/api/v1/structures/{structure_id}/forest",
+        {"version": version, "actions": [{"op": "move", **action}]},
+        format="json",
+    )
+
+
+def test_moving_a_generated_row_is_stored_as_a_rule_and_undone(
+    alice, structure_id, simulator
+):
+    build(
+        alice,
+        structure_id,
+        ("insert.jql", {"jql": "key in (WEB-4, WEB-8) ORDER BY key"}),
+        ("extend.subtasks", {}),
+    )
+    before = effective(alice, structure_id)
+    plain = outline(before, simulator)
+    assert plain == "WEB-4 *\n  WEB-5 *\n  WEB-6 *\n  WEB-7 *\nWEB-8 *"
+    moved = move(
+        alice,
+        structure_id,
+        before["version"],
+        row=row_of(before, simulator, "WEB-7")["rowId"],
+        under=row_of(before, simulator, "WEB-8")["rowId"],
+        after=None,
+    )
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["version"] == before["version"] + 1
+    after = effective(alice, structure_id)
+    assert outline(after, simulator) == (
+        "WEB-4 *\n  WEB-5 *\n  WEB-6 *\nWEB-8 *\n  WEB-7 *"
+    )
+    # The stored rows did not change; the history records the move.
+    stored = alice.get(f"/api/v1/structures/{structure_id}/forest").json()
+    assert [r["itemType"] for r in stored["rows"]] == ["generator", "generator"]
+    history = alice.get(f"/api/v1/structures/{structure_id}/history").json()
+    assert history[0]["kind"] == "rule"
+    assert history[0]["summary"]["actions"] == {"move": 1}
+    undo = alice.post(
+        f"/api/v1/structures/{structure_id}/undo",
+        {"version": after["version"]},
+        format="json",
+    )
+    assert undo.status_code == 200, undo.json()
+    assert outline(effective(alice, structure_id), simulator) == plain
+
+
+def test_a_moved_row_returns_to_its_generated_place_when_its_anchor_goes(
+    alice, structure_id, simulator
+):
+    generator = add_generator(
+        alice, structure_id, "insert.jql", {"jql": "key in (WEB-4, WEB-8) ORDER BY key"}
+    )
+    add_generator(alice, structure_id, "extend.subtasks", {})
+    before = effective(alice, structure_id)
+    assert (
+        move(
+            alice,
+            structure_id,
+            before["version"],
+            row=row_of(before, simulator, "WEB-7")["rowId"],
+            under=row_of(before, simulator, "WEB-8")["rowId"],
+        ).status_code
+        == 200
+    )
+    assert "WEB-8 *\n  WEB-7 *" in outline(effective(alice, structure_id), simulator)
+    # WEB-8 is no longer generated: WEB-7 goes back under WEB-4.
+    changed = alice.put(
+        f"/api/v1/structures/{structure_id}/generators/{generator['id']}",
+        {"config": {"jql": "key = WEB-4"}},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert outline(effective(alice, structure_id), simulator) == (
+        "WEB-4 *\n  WEB-5 *\n  WEB-6 *\n  WEB-7 *"
+    )
+
+
+def test_bad_moves_of_generated_rows_change_nothing(alice, structure_id, simulator):
+    folder = alice.post(
+        f"/api/v1/structures/{structure_id}/folders",
+        {"name": "Inbox", "under": None},
+        format="json",
+    ).json()
+    build(
+        alice,
+        structure_id,
+        ("insert.jql", {"jql": "key = WEB-4"}),
+        ("extend.subtasks", {}),
+    )
+    body = effective(alice, structure_id)
+    web4 = row_of(body, simulator, "WEB-4")["rowId"]
+    web5 = row_of(body, simulator, "WEB-5")["rowId"]
+    version = body["version"]
+    cases = [
+        ({"row": web4, "under": web5}, "under itself"),
+        ({"row": -12345, "under": None}, "not a generated issue row"),
+        ({"row": web5, "under": None, "after": web4 + 1}, "'after' must be a row"),
+        ({"row": web5, "under": 999999}, "no row 999999"),
+    ]
+    for action, message in cases:
+        response = move(alice, structure_id, version, **action)
+        assert response.status_code == 400, action
+        assert message in response.json()["error"], response.json()
+    mixed = alice.post(
+        f"/api/v1/structures/{structure_id}/forest",
+        {
+            "version": version,
+            "actions": [
+                {"op": "move", "row": web5, "under": folder["rowId"]},
+                {"op": "remove", "row": folder["rowId"]},
+            ],
+        },
+        format="json",
+    )
+    assert mixed.status_code == 400
+    assert "request of their own" in mixed.json()["error"]
+    stale = move(alice, structure_id, version - 1, row=web5, under=folder["rowId"])
+    assert stale.status_code == 409
+    assert effective(alice, structure_id)["version"] == version
+    assert outline(effective(alice, structure_id), simulator) == outline(
+        body, simulator
+    )
+
+
+def test_moving_generated_rows_needs_edit(alice, structure_id, sim_tenant, simulator):
+    build(alice, structure_id, ("insert.jql", {"jql": "key in (WEB-4, WEB-8)"}))
+    alice.put(
+        f"/api/v1/structures/{structure_id}/permissions",
+        {"rules": [{"subject": {"type": "user", "accountId": KEN}, "level": "VIEW"}]},
+        format="json",
+    )
+    ken = context_client(sim_tenant, KEN)
+    body = effective(ken, structure_id)
+    response = move(
+        ken,
+        structure_id,
+        body["version"],
+        row=row_of(body, simulator, "WEB-8")["rowId"],
+        under=None,
+    )
+    assert response.status_code == 403
+    assert effective(alice, structure_id)["version"] == body["version"]
