@@ -140,14 +140,22 @@ class _Node:
 
 
 class _Generator:
-    __slots__ = ("node", "order", "parent", "report", "spec")
+    __slots__ = ("kind", "link", "node", "order", "parent", "report", "spec")
 
     def __init__(self, spec: GeneratorSpec, node: _Node, report: GeneratorReport):
         self.spec = spec
+        self.kind = spec.kind
         self.node = node
         self.parent: _Node = node.parent or node  # static rows always have a parent
         self.order = node.order
         self.report = report
+        # extend.links: (link type, direction), read once rather than per issue.
+        self.link: tuple[int, str] | None = None
+        if spec.kind == "extend.links":
+            self.link = (
+                int(spec.config["linkTypeId"]),
+                str(spec.config.get("direction", "outward")),
+            )
 
     @property
     def config(self) -> Mapping[str, Any]:
@@ -431,26 +439,34 @@ class _Run:
         next_frontier: list[tuple[_Node, list[tuple[_Generator, int, int]]]] = []
         for node, applicable in frontier:
             issue_id = int(node.item_id)
-            existing = {int(c.item_id) for c in node.children if c.item_type == "issue"}
-            ancestors = {issue_id}
-            up = node.parent
-            while up is not None:
-                if up.item_type == "issue":
-                    ancestors.add(int(up.item_id))
-                up = up.parent
+            # Most rows of a big forest get no children: the sets below are built
+            # only for rows that have candidates.
+            existing: set[int] | None = None
+            ancestors: set[int] = set()
+            child_applicable: list[tuple[_Generator, int, int]] = []
             for gen, _base, _levels in applicable:
                 started = self.budget.clock()
                 try:
-                    for child_id in self._extend_candidates(
-                        gen, issue_id, data, children
-                    ):
+                    candidates = self._extend_candidates(gen, issue_id, data, children)
+                    if not candidates:
+                        continue
+                    if existing is None:
+                        existing = {
+                            int(c.item_id)
+                            for c in node.children
+                            if c.item_type == "issue"
+                        }
+                        ancestors = _ancestor_issue_ids(node)
+                        child_applicable = [
+                            c for c in applicable if node.depth + 1 - c[1] <= c[2]
+                        ]
+                    for child_id in candidates:
                         if child_id in existing or child_id in ancestors:
                             continue
                         child = self._add(node, "issue", child_id, "extend")
                         node.children.append(child)
                         existing.add(child_id)
                         gen.report.rows += 1
-                        child_applicable = self._applicable(child, applicable)
                         if child_applicable:
                             next_frontier.append((child, child_applicable))
                 finally:
@@ -464,7 +480,7 @@ class _Run:
         data: Mapping[int, IssueData],
         children: Mapping[int, list[int]],
     ) -> Sequence[int]:
-        kind = gen.spec.kind
+        kind = gen.kind
         if kind == "extend.children":
             return children.get(issue_id, [])
         issue = data.get(issue_id)
@@ -472,8 +488,9 @@ class _Run:
             return ()
         if kind == "extend.subtasks":
             return issue.subtask_ids
-        type_id = int(gen.config["linkTypeId"])
-        direction = gen.config.get("direction", "outward")
+        if not issue.links or gen.link is None:
+            return ()
+        type_id, direction = gen.link
         return [
             link.issue_id
             for link in issue.links
@@ -740,6 +757,17 @@ def _fields_needed(gens: list[_Generator]) -> list[str]:
         if gen.spec.kind == "sort.rank":
             fields.add(RANK_FIELD)
     return sorted(fields)
+
+
+def _ancestor_issue_ids(node: _Node) -> set[int]:
+    """The issue IDs of a row and of its ancestors (extend never adds these)."""
+    ids = {int(node.item_id)}
+    up = node.parent
+    while up is not None:
+        if up.item_type == "issue":
+            ids.add(int(up.item_id))
+        up = up.parent
+    return ids
 
 
 def _ref(node: _Node) -> str | None:
