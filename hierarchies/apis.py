@@ -22,8 +22,10 @@ from hierarchies.forest import (
     ForestError,
     actions_parse,
     forest_formula,
+    generated_moves,
 )
 from hierarchies.generator_configs import ConfigError
+from hierarchies.generators import selectors as gen_selectors
 from hierarchies.models import (
     LEVEL_NAMES,
     LEVELS_BY_NAME,
@@ -354,11 +356,24 @@ class ForestApi(_Api):
         rowIds = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
 
     @extend_schema(
-        parameters=[OpenApiParameter("version", int, description="a past version")],
-        responses=OutputSerializer,
+        parameters=[
+            OpenApiParameter("version", int, description="a past version"),
+            OpenApiParameter(
+                "effective",
+                bool,
+                description=(
+                    "the viewer's effective forest: generators run, rows the viewer"
+                    " may not browse left out; adds `generated`, group rows"
+                    " (`itemType` group, `label`), `complete` and `message`"
+                ),
+            ),
+        ],
+        responses={200: OutputSerializer},
     )
     def get(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id)
+        if request.query_params.get("effective") in ("1", "true"):
+            return self._effective(request, item)
         raw = request.query_params.get("version")
         if raw is not None and not raw.isdigit():
             raise ParseError("'version' must be a positive integer.")
@@ -387,6 +402,34 @@ class ForestApi(_Api):
             }
         )
 
+    def _effective(self, request: Request, item: StructureAccess) -> Response:
+        if "version" in request.query_params:
+            raise ParseError("'effective' shows the current version only.")
+        forest = gen_selectors.structure_forest_effective(
+            structure=item.structure, account_id=self.actor(request)
+        )
+        rows = []
+        for r in forest.rows:
+            row: dict[str, Any] = {
+                "rowId": r.row_id,
+                "depth": r.depth,
+                "itemType": r.item_type,
+                "itemId": r.item_id,
+            }
+            if r.generated:
+                row["generated"] = True
+            if r.label is not None:
+                row["label"] = r.label
+            rows.append(row)
+        return Response(
+            {
+                "version": forest.version,
+                "rows": rows,
+                "complete": forest.complete,
+                "message": forest.message,
+            }
+        )
+
     @extend_schema(
         request=DocInputSerializer,
         responses={200: UpdateOutputSerializer, 409: UpdateOutputSerializer},
@@ -395,6 +438,16 @@ class ForestApi(_Api):
         item = self.access(request, structure_id, Level.EDIT)
         data = _validated(self.InputSerializer, request.data)
         actions = actions_parse(data["actions"])
+        moves = generated_moves(actions)
+        if moves:
+            # Generated rows are computed: their moves are stored as rules.
+            moved = services.generated_rows_move(
+                structure=item.structure,
+                actor=self.actor(request),
+                version=data["version"],
+                moves=moves,
+            )
+            return Response({"version": moved.version, "rowIds": {}})
         result = services.forest_update(
             structure=item.structure,
             actor=self.actor(request),
@@ -550,6 +603,21 @@ class FolderDetailApi(_Api):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class GenerationApi(_Api):
+    class OutputSerializer(serializers.Serializer[Any]):
+        state = serializers.ChoiceField(choices=["none", "running", "done", "stopped"])
+        stage = serializers.CharField(required=False)
+        rows = serializers.IntegerField(required=False)
+        seconds = serializers.FloatField(required=False)
+        message = serializers.CharField(required=False, allow_null=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, structure_id: int) -> Response:
+        item = self.access(request, structure_id)
+        progress = gen_selectors.generation_progress_get(structure=item.structure)
+        return Response(progress if progress is not None else {"state": "none"})
+
+
 class GeneratorSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=GeneratorConfig.Kind.values)
@@ -620,6 +688,10 @@ class GeneratorDetailApi(_Api):
             generator=generator, actor=self.actor(request), config=data["config"]
         )
         return Response(_generator_data(generator))
+
+    @extend_schema(request=UpdateInputSerializer, responses=GeneratorSerializer)
+    def put(self, request: Request, structure_id: int, generator_id: int) -> Response:
+        return self.patch(request, structure_id, generator_id)
 
     @extend_schema(parameters=[OpenApiParameter("version", int)], responses={204: None})
     def delete(

@@ -736,3 +736,25 @@ def actions_parse(
                 f"unknown op {op!r}; expected add, move, remove or copy", index=index
             )
     return actions
+
+
+def generated_moves(actions: Sequence[Action]) -> list[MoveAction]:
+    """The batch's moves if it only moves generated rows (negative row IDs that no
+    earlier action made as a tempId), else []; a batch that mixes them with other
+    actions is refused: generated moves are stored as rules, not forest edits."""
+    temp_ids: set[int] = set()
+    generated: list[MoveAction] = []
+    for action in actions:
+        if isinstance(action, AddAction | CopyAction) and action.temp_id is not None:
+            temp_ids.add(action.temp_id)
+        elif (
+            isinstance(action, MoveAction)
+            and action.row < 0
+            and action.row not in temp_ids
+        ):
+            generated.append(action)
+    if generated and len(generated) != len(actions):
+        raise ForestError(
+            "moves of generated rows (negative row IDs) go in a request of their own"
+        )
+    return generated

@@ -162,6 +162,7 @@ class ForestVersion(models.Model):
         UNDO = "undo", "Undo"
         FOLDER = "folder", "Folder added or removed"
         GENERATOR = "generator", "Generator added or removed"
+        RULE = "rule", "Generated row moved"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     structure = models.ForeignKey(
@@ -191,3 +192,34 @@ class ForestVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.structure_id} v{self.version} ({self.kind})"
+
+
+class GeneratedRowRule(models.Model):
+    """A manual move of a generated row, stored relative to the generated content.
+
+    Generated rows are computed, so a move cannot edit them: it is kept as "put issue
+    `issue_id` under `under`, after `after`", where both name items, not rows:
+    ``row:<static row id>``, ``issue:<issue id>`` (a generated issue row),
+    ``group:<group key>``, or ``""`` (the top level; the first place). The engine
+    applies the rules after sorting; while an anchor is absent from the generated
+    result the rule is ignored and the row stays where generation put it. `version` is
+    the history entry that recorded the move: undoing it deletes the rule.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="row_rules"
+    )
+    issue_id = models.BigIntegerField()
+    under = models.CharField(max_length=300, blank=True, default="")
+    after = models.CharField(max_length=300, blank=True, default="")
+    version = models.PositiveIntegerField()
+    actor = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "id"]
+        indexes = [models.Index(fields=["structure", "version"])]
+
+    def __str__(self) -> str:
+        return f"issue {self.issue_id} → under {self.under or 'top'} after {self.after or '-'}"

@@ -23,15 +23,20 @@ from hierarchies.forest import (
     ApplyResult,
     Forest,
     ForestError,
+    MoveAction,
     pack_ids,
 )
 from hierarchies.generator_configs import generator_config_validate
+from hierarchies.generators import selectors as gen_selectors
+from hierarchies.generators.types import EffectiveRow
+from hierarchies.generators.validation import generator_config_check_jira
 from hierarchies.models import (
     LEVEL_NAMES,
     Favorite,
     Folder,
     ForestChunk,
     ForestVersion,
+    GeneratedRowRule,
     GeneratorConfig,
     Level,
     PermissionRule,
@@ -399,12 +404,140 @@ def forest_undo(
         change=change,
     )
     ForestVersion.objects.filter(pk__in=[v.pk for v in undoable]).update(undone=True)
+    GeneratedRowRule.objects.filter(
+        structure=locked, version__in=[v.version for v in undoable]
+    ).delete()
     _audit(
         locked,
         actor,
         "forest.undone",
         version=locked.version,
         undid=summary["undid"],
+    )
+    return ForestWriteResult(version=locked.version)
+
+
+# --- manual moves of generated rows ------------------------------------------------------
+
+
+def _row_ref(row: EffectiveRow) -> str:
+    """How a rule names a row: static rows by row ID, generated rows by their item."""
+    if not row.generated:
+        return f"row:{row.row_id}"
+    return f"{row.item_type}:{row.item_id}"
+
+
+def _move_rules(
+    rows: Sequence[EffectiveRow], moves: Sequence[MoveAction]
+) -> list[tuple[int, str, str]]:
+    """(issue ID, under, after) for each move, resolved against the generated rows."""
+    by_id: dict[int, EffectiveRow] = {}
+    parent_of: dict[int, int | None] = {}
+    stack: list[EffectiveRow] = []
+    for each in rows:
+        del stack[each.depth :]
+        by_id[each.row_id] = each
+        parent_of[each.row_id] = stack[-1].row_id if stack else None
+        stack.append(each)
+    rules = []
+    for index, move in enumerate(moves):
+        row = by_id.get(move.row)
+        if row is None or not row.generated or row.item_type != "issue":
+            raise ForestError(
+                f"row {move.row} is not a generated issue row of the current forest",
+                index=index,
+            )
+        under = ""
+        if move.under is not None:
+            if move.under not in by_id:
+                raise ForestError(f"no row {move.under} to move under", index=index)
+            up: int | None = move.under
+            while up is not None:
+                if up == move.row:
+                    raise ForestError(
+                        "a row cannot move under itself or its own descendant",
+                        index=index,
+                    )
+                up = parent_of[up]
+            under = _row_ref(by_id[move.under])
+        after = ""
+        if move.after is not None:
+            if move.after == move.row:
+                raise ForestError("a row cannot go after itself", index=index)
+            if move.after not in by_id or parent_of[move.after] != move.under:
+                raise ForestError(
+                    f"'after' must be a row directly under the new parent; "
+                    f"{move.after} is not",
+                    index=index,
+                )
+            after = _row_ref(by_id[move.after])
+        rules.append((int(row.item_id), under, after))
+    return rules
+
+
+def generated_rows_move(
+    *,
+    structure: Structure,
+    actor: str,
+    version: int,
+    moves: Sequence[MoveAction],
+) -> ForestWriteResult:
+    """Move generated rows (negative row IDs): stored as rules relative to the
+    generated content, recorded in the history (undo removes them). EDIT level.
+
+    Not atomic itself on purpose: the rows are resolved against the generated forest
+    first (which may have to run the generators), outside any transaction.
+    """
+    generated = gen_selectors.structure_forest_generated(structure=structure)
+    if generated.version != version:
+        raise VersionConflict(generated.version)
+    rules = _move_rules(generated.rows, moves)
+    return _generated_rules_store(
+        structure=structure, actor=actor, version=version, rules=rules
+    )
+
+
+@transaction.atomic
+def _generated_rules_store(
+    *,
+    structure: Structure,
+    actor: str,
+    version: int,
+    rules: list[tuple[int, str, str]],
+) -> ForestWriteResult:
+    def change(forest: Forest, _: Structure) -> tuple[Forest, dict[str, Any]]:
+        return forest, {
+            "actions": {"move": len(rules)},
+            "generatedMoves": [
+                {"issueId": i, "under": u, "after": a} for i, u, a in rules
+            ],
+        }
+
+    locked, _summary = _forest_write(
+        structure=structure,
+        actor=actor,
+        expected_version=version,
+        kind=ForestVersion.Kind.RULE,
+        change=change,
+    )
+    GeneratedRowRule.objects.bulk_create(
+        GeneratedRowRule(
+            tenant_id=locked.tenant_id,
+            structure=locked,
+            issue_id=issue_id,
+            under=under,
+            after=after,
+            version=locked.version,
+            actor=actor,
+        )
+        for issue_id, under, after in rules
+    )
+    _audit(
+        locked,
+        actor,
+        "forest.generated_rows_moved",
+        version=locked.version,
+        moves=len(rules),
     )
     return ForestWriteResult(version=locked.version)
 
@@ -540,12 +673,18 @@ def generator_create(
     placement: Placement | None = None,
     version: int | None = None,
 ) -> tuple[GeneratorConfig, ForestWriteResult | None]:
-    """A generator configuration, and its row when a placement is given (AUTOMATE)."""
+    """A generator configuration, and its row when a placement is given (AUTOMATE).
+
+    The shape is validated first, then Jira is asked (app's rights) whether it accepts
+    the JQL, link type, field or issue: `ConfigError` carries Jira's or a clear message.
+    """
+    normalised = generator_config_validate(kind=kind, config=config)
+    generator_config_check_jira(tenant=structure.tenant, kind=kind, config=normalised)
     generator = GeneratorConfig(
         tenant_id=structure.tenant_id,
         structure=structure,
         kind=kind,
-        config=generator_config_validate(kind=kind, config=config),
+        config=normalised,
         created_by=actor,
     )
     generator.save()
@@ -568,8 +707,12 @@ def generator_create(
 def generator_update(
     *, generator: GeneratorConfig, actor: str, config: Any
 ) -> GeneratorConfig:
-    """Change a generator's configuration (same kind)."""
-    generator.config = generator_config_validate(kind=generator.kind, config=config)
+    """Change a generator's configuration (same kind), checked as on create."""
+    normalised = generator_config_validate(kind=generator.kind, config=config)
+    generator_config_check_jira(
+        tenant=generator.structure.tenant, kind=generator.kind, config=normalised
+    )
+    generator.config = normalised
     generator.save(update_fields=["config", "updated_at"])
     _audit(generator.structure, actor, "generator.updated", generator=generator.pk)
     return generator

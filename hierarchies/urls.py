@@ -38,6 +38,11 @@ urlpatterns = [
     ),
     path("structures/<int:structure_id>/undo", apis.UndoApi.as_view(), name="undo"),
     path(
+        "structures/<int:structure_id>/generation",
+        apis.GenerationApi.as_view(),
+        name="generation",
+    ),
+    path(
         "structures/<int:structure_id>/folders",
         apis.FolderCollectionApi.as_view(),
         name="folders",

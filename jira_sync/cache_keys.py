@@ -20,6 +20,15 @@ def issue(client_key: str, issue_id: int) -> str:
     return f"{tenant_prefix(client_key)}issue:{int(issue_id)}"
 
 
+def issue_compact(client_key: str, issue_id: int) -> str:
+    """A caller's compact projection of an issue (`selectors.issues_projected_get`).
+
+    Its own versioned kind: bump `c2` when the entry's envelope changes; the projection
+    inside carries its caller's tag, so a caller's format change is a miss, not an error.
+    """
+    return f"{tenant_prefix(client_key)}issue_compact:c2:{int(issue_id)}"
+
+
 def fields(client_key: str) -> str:
     return f"{tenant_prefix(client_key)}fields"
 

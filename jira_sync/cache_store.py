@@ -8,6 +8,7 @@ demo) Django's local-memory cache is used, without locks.
 """
 
 import logging
+import pickle
 import random
 import threading
 import time
@@ -16,7 +17,11 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.base import default_key_func
 from django.core.cache.backends.locmem import LocMemCache
+from django_redis.client import DefaultClient
+from django_redis.compressors.identity import IdentityCompressor
+from django_redis.serializers.pickle import PickleSerializer
 from redis import Redis
 
 from jira_sync import cache_keys
@@ -56,12 +61,51 @@ def _chunks(items: Sequence[str], size: int = BATCH_KEYS) -> Iterable[Sequence[s
         yield items[start : start + size]
 
 
+def _fast_mget(
+    cache: BaseCache,
+) -> tuple[Redis, str, Callable[[bytes | str], Any]] | None:
+    """(client, full key prefix, decode) when the cache is django-redis with its
+    default key function, pickle serializer and no compression, else None.
+
+    django-redis's own get_many builds each key through three calls and decodes each
+    value by first trying int() and catching the error: about 15 us per key, which is
+    most of a warm read of 30,000 issues. This reads the same bytes the same way.
+    """
+    client = getattr(cache, "client", None)
+    if (
+        not isinstance(client, DefaultClient)
+        or not isinstance(getattr(client, "_serializer", None), PickleSerializer)
+        or not isinstance(getattr(client, "_compressor", None), IdentityCompressor)
+        or getattr(cache, "key_func", None) is not default_key_func
+    ):
+        return None
+
+    def decode(value: bytes | str) -> Any:
+        # django-redis stores ints as digits and everything else pickled (protocol
+        # 2+ output starts with 0x80); anything else goes through its own decode.
+        if isinstance(value, bytes) and value[:1] == b"\x80":
+            return pickle.loads(value)  # noqa: S301  (our own cache entries)
+        return client.decode(value)
+
+    return client.get_client(write=False), cache.make_key(""), decode
+
+
 def get_many(keys: Sequence[str]) -> dict[str, Any]:
     """Cached values of `keys` that exist (one MGET per 2000 keys)."""
     cache = jira_cache()
     found: dict[str, Any] = {}
-    for chunk in _chunks(list(dict.fromkeys(keys))):
-        found.update(cache.get_many(chunk))
+    unique = list(dict.fromkeys(keys))
+    fast = _fast_mget(cache)
+    if fast is None:
+        for chunk in _chunks(unique):
+            found.update(cache.get_many(chunk))
+        return found
+    redis, prefix, decode = fast
+    for chunk in _chunks(unique):
+        values = redis.mget([prefix + k for k in chunk])
+        for key, value in zip(chunk, values, strict=True):
+            if value is not None:
+                found[key] = decode(value)
     return found
 
 

@@ -171,7 +171,10 @@ def issues_evict(
     """
     ids = sorted({int(i) for i in issue_ids})
     client_key = tenant.client_key
-    cache_store.delete_many([cache_keys.issue(client_key, i) for i in ids])
+    cache_store.delete_many(
+        [cache_keys.issue(client_key, i) for i in ids]
+        + [cache_keys.issue_compact(client_key, i) for i in ids]
+    )
     cache_store.incr(
         cache_keys.search_generation(client_key),
         ttl=int(settings.JIRA_CACHE_TTLS["search"]) * 2,

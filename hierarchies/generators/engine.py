@@ -27,6 +27,10 @@ Rules (issue 7, after the incumbent's documented behaviour):
   one is the primary key; empty values go last in both directions.
 * Budget: past the time limit or the row limit generation stops and returns what it
   has, with a message naming the generator that used the most time; never a crash.
+* Manual moves (`MoveRule`s, in order) apply last, after sort: the first generated row
+  of the issue goes under its anchor parent, after its anchor sibling (or first). A rule
+  whose anchor is absent from the result, or that would put a row under itself, is
+  ignored: the row stays where generation put it.
 * Generator rows themselves are configuration: they are left out of the result and any
   row stored under one is lifted to the generator's level.
 """
@@ -51,6 +55,7 @@ from hierarchies.generators.types import (
     GeneratorSpec,
     IssueData,
     JiraSource,
+    MoveRule,
     Progress,
     ProgressCallback,
     SortValue,
@@ -135,14 +140,22 @@ class _Node:
 
 
 class _Generator:
-    __slots__ = ("node", "order", "parent", "report", "spec")
+    __slots__ = ("kind", "link", "node", "order", "parent", "report", "spec")
 
     def __init__(self, spec: GeneratorSpec, node: _Node, report: GeneratorReport):
         self.spec = spec
+        self.kind = spec.kind
         self.node = node
         self.parent: _Node = node.parent or node  # static rows always have a parent
         self.order = node.order
         self.report = report
+        # extend.links: (link type, direction), read once rather than per issue.
+        self.link: tuple[int, str] | None = None
+        if spec.kind == "extend.links":
+            self.link = (
+                int(spec.config["linkTypeId"]),
+                str(spec.config.get("direction", "outward")),
+            )
 
     @property
     def config(self) -> Mapping[str, Any]:
@@ -191,6 +204,7 @@ def forest_generate(
     row_limit: int = DEFAULT_ROW_LIMIT,
     clock: Callable[[], float] = time.monotonic,
     progress: ProgressCallback | None = None,
+    moves: Sequence[MoveRule] = (),
 ) -> EffectiveForest:
     """The effective forest of a structure, generated with `source`'s rights."""
     run = _Run(
@@ -202,7 +216,7 @@ def forest_generate(
             progress=progress,
         ),
     )
-    return run.execute(rows, generators)
+    return run.execute(rows, generators, moves)
 
 
 class _Run:
@@ -218,7 +232,10 @@ class _Run:
     # ---- driver --------------------------------------------------------------
 
     def execute(
-        self, rows: Sequence[StaticRow], generators: Mapping[int, GeneratorSpec]
+        self,
+        rows: Sequence[StaticRow],
+        generators: Mapping[int, GeneratorSpec],
+        moves: Sequence[MoveRule] = (),
     ) -> EffectiveForest:
         self._build(rows, generators)
         self.fields_all = _fields_needed(self.gens)
@@ -238,6 +255,8 @@ class _Run:
                     self.budget.check_time()
         except _Stop as stop:
             stop_reason = stop.reason
+        if moves:
+            self._apply_moves(moves)
         out = self._flatten()
         report = GenerationReport(
             generators=[g.report for g in self.gens],
@@ -420,26 +439,34 @@ class _Run:
         next_frontier: list[tuple[_Node, list[tuple[_Generator, int, int]]]] = []
         for node, applicable in frontier:
             issue_id = int(node.item_id)
-            existing = {int(c.item_id) for c in node.children if c.item_type == "issue"}
-            ancestors = {issue_id}
-            up = node.parent
-            while up is not None:
-                if up.item_type == "issue":
-                    ancestors.add(int(up.item_id))
-                up = up.parent
+            # Most rows of a big forest get no children: the sets below are built
+            # only for rows that have candidates.
+            existing: set[int] | None = None
+            ancestors: set[int] = set()
+            child_applicable: list[tuple[_Generator, int, int]] = []
             for gen, _base, _levels in applicable:
                 started = self.budget.clock()
                 try:
-                    for child_id in self._extend_candidates(
-                        gen, issue_id, data, children
-                    ):
+                    candidates = self._extend_candidates(gen, issue_id, data, children)
+                    if not candidates:
+                        continue
+                    if existing is None:
+                        existing = {
+                            int(c.item_id)
+                            for c in node.children
+                            if c.item_type == "issue"
+                        }
+                        ancestors = _ancestor_issue_ids(node)
+                        child_applicable = [
+                            c for c in applicable if node.depth + 1 - c[1] <= c[2]
+                        ]
+                    for child_id in candidates:
                         if child_id in existing or child_id in ancestors:
                             continue
                         child = self._add(node, "issue", child_id, "extend")
                         node.children.append(child)
                         existing.add(child_id)
                         gen.report.rows += 1
-                        child_applicable = self._applicable(child, applicable)
                         if child_applicable:
                             next_frontier.append((child, child_applicable))
                 finally:
@@ -453,7 +480,7 @@ class _Run:
         data: Mapping[int, IssueData],
         children: Mapping[int, list[int]],
     ) -> Sequence[int]:
-        kind = gen.spec.kind
+        kind = gen.kind
         if kind == "extend.children":
             return children.get(issue_id, [])
         issue = data.get(issue_id)
@@ -461,8 +488,9 @@ class _Run:
             return ()
         if kind == "extend.subtasks":
             return issue.subtask_ids
-        type_id = int(gen.config["linkTypeId"])
-        direction = gen.config.get("direction", "outward")
+        if not issue.links or gen.link is None:
+            return ()
+        type_id, direction = gen.link
         return [
             link.issue_id
             for link in issue.links
@@ -663,6 +691,35 @@ class _Run:
             return None
         return min(_sortable(v.order) for v in values)
 
+    # ---- manual moves --------------------------------------------------------
+
+    def _apply_moves(self, moves: Sequence[MoveRule]) -> None:
+        refs: dict[str, _Node] = {}
+        for each in _descendants(self.root):
+            ref = _ref(each)
+            if ref is not None and ref not in refs:
+                refs[ref] = each
+        for rule in moves:
+            node = refs.get(f"issue:{rule.issue_id}")
+            parent = refs.get(rule.under) if rule.under else self.root
+            if node is None or parent is None or node.parent is None:
+                continue  # the row or the anchor is gone: generation decides
+            up: _Node | None = parent
+            while up is not None and up is not node:
+                up = up.parent
+            if up is node:
+                continue  # under itself or its own descendant
+            after = refs.get(rule.after) if rule.after else None
+            if rule.after and (
+                after is None or after is node or after.parent is not parent
+            ):
+                continue
+            node.parent.children.remove(node)
+            at = parent.children.index(after) + 1 if after is not None else 0
+            parent.children.insert(at, node)
+            node.parent = parent
+            _shift_depth(node, parent.depth + 1)
+
     # ---- output --------------------------------------------------------------
 
     def _flatten(self) -> list[EffectiveRow]:
@@ -700,6 +757,26 @@ def _fields_needed(gens: list[_Generator]) -> list[str]:
         if gen.spec.kind == "sort.rank":
             fields.add(RANK_FIELD)
     return sorted(fields)
+
+
+def _ancestor_issue_ids(node: _Node) -> set[int]:
+    """The issue IDs of a row and of its ancestors (extend never adds these)."""
+    ids = {int(node.item_id)}
+    up = node.parent
+    while up is not None:
+        if up.item_type == "issue":
+            ids.add(int(up.item_id))
+        up = up.parent
+    return ids
+
+
+def _ref(node: _Node) -> str | None:
+    """How a move rule names a row: static rows by row ID, generated ones by item."""
+    if node.item_type == "generator":
+        return None
+    if node.origin == "static":
+        return f"row:{node.row_id}"
+    return f"{node.item_type}:{node.item_id}"
 
 
 def _descendants(node: _Node) -> Iterator[_Node]:

@@ -17,6 +17,7 @@ from hierarchies.generators.types import FieldValue, IssueData, IssueLink, SortV
 from jira_sync import selectors as jira
 from jira_sync.client import JiraBadRequest
 from jira_sync.models import Tenant
+from jira_sync.types import JiraIssue
 
 IDS_PER_QUERY = 1000
 DEFAULT_RANK_FIELD_ID = "customfield_10019"
@@ -87,17 +88,89 @@ class JiraSyncSource:
     def issues(
         self, ids: Collection[int], fields: Sequence[str]
     ) -> dict[int, IssueData]:
+        # Read through compact projections (only what generators use, as plain
+        # tuples): a warm regeneration reads every issue of the forest again, and
+        # the full JSON costs several times more to load and normalise.
         rank_id = self.rank_field_id() if RANK_FIELD in fields else None
         wanted = sorted(
             {(rank_id or "") if f == RANK_FIELD else f for f in fields} - {""}
         )
-        issues = jira.issues_get(tenant=self.tenant, issue_ids=ids, fields=wanted)
-        return {
-            issue_id: issue_data_from_fields(
-                issue_id, issue.fields, fields=fields, rank_field_id=rank_id
-            )
-            for issue_id, issue in issues.items()
-        }
+        compact = jira.issues_projected_get(
+            tenant=self.tenant,
+            issue_ids=ids,
+            fields=wanted,
+            projection=COMPACT_FORMAT,
+            project=compact_issue,
+        )
+        decode = _CompactDecoder(fields, rank_id)
+        return {i: decode(i, data) for i, data in compact.items()}
+
+
+# ---- compact projections ---------------------------------------------------------------
+
+COMPACT_FORMAT = "gen1"  # change when compact_issue's output changes
+_STRUCTURAL = frozenset({"issuelinks", "subtasks", "parent"})
+
+# (parent id | None, sub-task ids, links as (type id, direction, other id),
+#  ((field id, ((key, label, order), ...)), ...)) -- IDs and field values only.
+CompactIssue = tuple[
+    int | None,
+    tuple[int, ...],
+    tuple[tuple[int, str, int], ...],
+    tuple[tuple[str, tuple[tuple[str, str, tuple[SortValue, ...]], ...]], ...],
+]
+
+
+def compact_issue(issue: JiraIssue, fields: Sequence[str]) -> CompactIssue:
+    """What generators need of an issue, as plain tuples (cached by jira_sync)."""
+    data = issue_data_from_fields(issue.id, issue.fields, fields=fields)
+    return (
+        data.parent_id,
+        data.subtask_ids,
+        tuple((link.type_id, link.direction, link.issue_id) for link in data.links),
+        tuple(
+            (f, tuple((v.key, v.label, v.order) for v in values))
+            for f, values in data.fields.items()
+        ),
+    )
+
+
+class _CompactDecoder:
+    """CompactIssue -> IssueData; equal values and links are built once per call."""
+
+    def __init__(self, fields: Sequence[str], rank_field_id: str | None) -> None:
+        self.fields = [f for f in fields if f != RANK_FIELD and f not in _STRUCTURAL]
+        self.rank_field_id = rank_field_id
+        self.values: dict[Any, tuple[FieldValue, ...]] = {}
+        self.links: dict[tuple[int, str, int], IssueLink] = {}
+
+    def _values(self, raw: Any) -> tuple[FieldValue, ...]:
+        found = self.values.get(raw)
+        if found is None:
+            found = self.values[raw] = tuple(FieldValue(*v) for v in raw)
+        return found
+
+    def _link(self, raw: tuple[int, str, int]) -> IssueLink:
+        found = self.links.get(raw)
+        if found is None:
+            found = self.links[raw] = IssueLink(*raw)  # type: ignore[arg-type]
+        return found
+
+    def __call__(self, issue_id: int, data: CompactIssue) -> IssueData:
+        parent_id, subtasks, links, raw_values = data
+        by_field = dict(raw_values)
+        rank = ""
+        if self.rank_field_id is not None:
+            ranked = by_field.get(self.rank_field_id)
+            rank = ranked[0][0] if ranked else ""
+        return IssueData(
+            id=issue_id,
+            parent_id=parent_id,
+            subtask_ids=subtasks,
+            links=tuple(self._link(link) for link in links),
+            rank=rank,
+            fields={f: self._values(by_field.get(f, ())) for f in self.fields},
+        )
 
 
 # ---- normalising Jira's field JSON ----------------------------------------------------

@@ -38,10 +38,11 @@ from hierarchies.generators.types import (
     EffectiveRow,
     GeneratorSpec,
     JiraSource,
+    MoveRule,
     Progress,
     StaticRow,
 )
-from hierarchies.models import Structure
+from hierarchies.models import GeneratedRowRule, Structure
 from jira_sync import selectors as jira_selectors
 
 CACHE_VERSION = "v1"
@@ -92,12 +93,27 @@ def _result_key(structure: Structure, version: int, digest: str, epoch: int) -> 
     return f"{_prefix(structure)}:forest:{version}:{digest}:{epoch}"
 
 
-def _config_digest(specs: Sequence[GeneratorSpec]) -> str:
+def _config_digest(specs: Sequence[GeneratorSpec], moves: Sequence[MoveRule]) -> str:
     text = json.dumps(
-        [[s.id, s.kind, s.config] for s in sorted(specs, key=lambda s: s.id)],
+        [
+            [[s.id, s.kind, s.config] for s in sorted(specs, key=lambda s: s.id)],
+            [[m.issue_id, m.under, m.after] for m in moves],
+        ],
         sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _moves(structure: Structure) -> list[MoveRule]:
+    """Manual moves of generated rows, oldest first (later moves see earlier ones)."""
+    return [
+        MoveRule(issue_id, under, after)
+        for issue_id, under, after in GeneratedRowRule.objects.filter(
+            structure=structure
+        )
+        .order_by("version", "id")
+        .values_list("issue_id", "under", "after")
+    ]
 
 
 def _static_rows(rows: Sequence[Row]) -> list[StaticRow]:
@@ -148,6 +164,7 @@ def structure_forest_generate(
         version=stored.version,
         rows=_static_rows(stored.rows),
         specs=specs,
+        moves=_moves(structure),
         source=source,
         time_limit_s=time_limit_s,
     )
@@ -166,6 +183,7 @@ def _generate(
     version: int,
     rows: list[StaticRow],
     specs: list[GeneratorSpec],
+    moves: list[MoveRule],
     source: JiraSource | None,
     time_limit_s: float | None,
 ) -> GeneratedForest:
@@ -200,6 +218,7 @@ def _generate(
         time_limit_s=time_limit_s if time_limit_s is not None else _time_limit_s(),
         row_limit=DEFAULT_ROW_LIMIT,
         progress=publish if specs else None,
+        moves=moves,
     )
     report = result.report
     generated = GeneratedForest(
@@ -245,8 +264,9 @@ def structure_forest_generated(*, structure: Structure) -> GeneratedForest:
     rows = _static_rows(stored.rows)
     if not specs:
         return GeneratedForest(stored.version, _plain(rows), True, None, [])
+    moves = _moves(structure)
     epoch = jira_selectors.search_generation_get(tenant=structure.tenant)
-    key = _result_key(structure, stored.version, _config_digest(specs), epoch)
+    key = _result_key(structure, stored.version, _config_digest(specs, moves), epoch)
     cache = _cache()
     cached = cache.get(key)
     if cached is not None:
@@ -271,6 +291,7 @@ def structure_forest_generated(*, structure: Structure) -> GeneratedForest:
             version=stored.version,
             rows=rows,
             specs=specs,
+            moves=moves,
             source=None,
             time_limit_s=None,
         )

@@ -118,6 +118,19 @@ class JiraSource(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class MoveRule:
+    """A manual move of a generated issue row, relative to the generated content.
+
+    `under` and `after` are item references: ``""`` (top level / first place),
+    ``row:<static row id>``, ``issue:<issue id>`` (generated), ``group:<group key>``.
+    """
+
+    issue_id: int
+    under: str = ""
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EffectiveRow:
     row_id: int
     depth: int
