@@ -3,14 +3,22 @@
 Each rule is a small function returning findings; thresholds come from settings
 (``AUDIT_ANOMALY_*``, ``AUDIT_ON_CALL_ROTA``). A finding becomes a stored, logged,
 acknowledgeable :class:`~auditing.models.Alert` once per subject (its fingerprint), so
-rerunning the detector (every 5 minutes by beat, on each new request, or with
-``manage.py detect_anomalies``) never duplicates an alert.
+rerunning the detector (every 5 minutes by beat, or with ``manage.py detect_anomalies``)
+never duplicates an alert.
+
+New audit entries are checked as they commit (:func:`anomalies_check_entry`, hooked by
+``audit_event_record``): one bounded, indexed query per actor and transaction for the
+spike rule, the request rules when an entry records a new access request, and the
+tenant-reach rule when an entry names a request. Beat is the backstop for a check lost
+between commit and callback. A data-operations spike is one finding per actor and
+window, whoever sees it first (the on-commit check or beat).
 
 Deterministic domain rules only: statistical ones need a baseline this log does not
 have yet (see the reference, section 9.5).
 """
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from auditing.models import Alert, AuditEvent, DbAccessRequest
@@ -27,6 +35,7 @@ from auditing.services.alerts import alert_raise
 from jira_sync.models import Tenant
 
 Severity = Alert.Severity
+logger = logging.getLogger("auditing.anomalies")
 
 
 @dataclass(frozen=True)
@@ -261,6 +270,36 @@ def rule_data_ops_spike(events: Sequence[AuditEvent]) -> list[Finding]:
     return found
 
 
+SPIKE_RULE = "data_ops_spike"
+
+
+def _spike_already_raised(finding: Finding) -> bool:
+    """Is there a spike alert for this actor within one window of this one's start?
+
+    The sliding window's start depends on which entries a run looked at (the on-commit
+    check sees the window ending at the new entry, beat a longer look-back), so the
+    fingerprint alone could differ for the same burst; overlapping starts are the same
+    finding.
+    """
+    window = dt.timedelta(seconds=settings.AUDIT_ANOMALY_SPIKE_WINDOW_S)
+    start = dt.datetime.fromisoformat(finding.details["from"])
+    for raw in Alert.objects.filter(
+        rule=SPIKE_RULE,
+        details__actor=finding.details["actor"],
+        created_at__gte=start - window,
+    ).values_list("details__from", flat=True):
+        if raw and abs(dt.datetime.fromisoformat(str(raw)) - start) < window:
+            return True
+    return False
+
+
+def _lock_subject(key: str) -> None:
+    """Serialise raising one finding across processes (transaction-scoped)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
 REQUEST_RULES: tuple[Callable[[list[DbAccessRequest]], list[Finding]], ...] = (
     rule_off_hours,
     rule_too_many_requests,
@@ -274,17 +313,28 @@ REQUEST_RULES: tuple[Callable[[list[DbAccessRequest]], list[Finding]], ...] = (
 def _store(findings: Iterable[Finding]) -> list[Alert]:
     alerts = []
     for f in findings:
-        alert = alert_raise(
-            rule=f.rule,
-            severity=f.severity,
-            fingerprint=f.fingerprint,
-            summary=f.summary,
-            details=f.details,
-            tenant_key=f.tenant_key,
-        )
+        if f.rule == SPIKE_RULE:
+            with transaction.atomic():
+                _lock_subject(f"{SPIKE_RULE}:{f.details['actor']}")
+                if _spike_already_raised(f):
+                    continue
+                alert = _raise(f)
+        else:
+            alert = _raise(f)
         if alert is not None:
             alerts.append(alert)
     return alerts
+
+
+def _raise(f: Finding) -> Alert | None:
+    return alert_raise(
+        rule=f.rule,
+        severity=f.severity,
+        fingerprint=f.fingerprint,
+        summary=f.summary,
+        details=f.details,
+        tenant_key=f.tenant_key,
+    )
 
 
 def anomalies_detect(*, now: dt.datetime | None = None) -> list[Alert]:
@@ -330,3 +380,97 @@ def anomalies_detect_for_request(*, request_id: int) -> list[Alert]:
     for rule in REQUEST_RULES:
         findings += rule(same_day if rule is rule_too_many_requests else [request])
     return _store(findings)
+
+
+def _is_system(actor: str) -> bool:
+    return actor.startswith("system:")
+
+
+def anomalies_check_actor(*, actor: str, at: dt.datetime) -> list[Alert]:
+    """The spike rule for one account, over the window ending at `at`.
+
+    Cheap when nothing is wrong: one query over the (actor, created_at) index that
+    reads at most AUDIT_ANOMALY_SPIKE_MAX_EVENTS + 1 rows.
+    """
+    if _is_system(actor):
+        return []
+    window = dt.timedelta(seconds=settings.AUDIT_ANOMALY_SPIKE_WINDOW_S)
+    limit = settings.AUDIT_ANOMALY_SPIKE_MAX_EVENTS
+    recent = AuditEvent.objects.filter(
+        actor=actor, created_at__gte=at - window, created_at__lte=at
+    )
+    if len(recent.order_by().values_list("pk", flat=True)[: limit + 1]) <= limit:
+        return []
+    events = list(
+        AuditEvent.objects.filter(
+            actor=actor, created_at__gte=at - 2 * window, created_at__lte=at
+        ).only("actor", "created_at")
+    )
+    return _store(rule_data_ops_spike(events))
+
+
+def anomalies_check_request_entry(
+    *, action: str, request_id: int, tenant_key: str = ""
+) -> list[Alert]:
+    """Rules an entry naming an access request can trip: all request rules for a new
+    request, and the tenant-reach rule for a later entry naming a tenant."""
+    if action == "db_access.requested":
+        return anomalies_detect_for_request(request_id=request_id)
+    if not tenant_key:
+        return []
+    request = (
+        DbAccessRequest.objects.select_related("requester")
+        .filter(pk=request_id)
+        .first()
+    )
+    return _store(rule_many_tenants([request])) if request is not None else []
+
+
+class _EntryCheck:
+    """The on-commit callback for the new audit entries of one actor in a transaction."""
+
+    def __init__(self, actor: str, created_at: dt.datetime) -> None:
+        self.actor = actor
+        self.created_at = created_at
+        self.requests: dict[tuple[str, int, str], None] = {}
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        try:
+            anomalies_check_actor(actor=self.actor, at=self.created_at)
+            for action, request_id, tenant_key in self.requests:
+                anomalies_check_request_entry(
+                    action=action, request_id=request_id, tenant_key=tenant_key
+                )
+        except Exception:  # detection must never break the workflow it watches
+            logger.exception("anomaly check of new entries by %s failed", self.actor)
+
+
+def anomalies_on_entry_recorded(event: AuditEvent) -> None:
+    """Schedule the entry checks for when the entry's transaction commits.
+
+    One callback per actor and transaction (a bulk operation writing many entries costs
+    one check); entries by ``system:`` actors (the detector, the reaper) are skipped
+    unless they name an access request.
+    """
+    names_request = event.target_type == "db_access_request"
+    if _is_system(event.actor) and not names_request:
+        return
+    pending = next(
+        (
+            item[1]
+            for item in connection.run_on_commit
+            if isinstance(item[1], _EntryCheck)
+            and item[1].actor == event.actor
+            and not item[1].ran
+        ),
+        None,
+    )
+    check = pending if isinstance(pending, _EntryCheck) else None
+    if check is None:
+        check = _EntryCheck(event.actor, event.created_at)
+        transaction.on_commit(check)
+    check.created_at = max(check.created_at, event.created_at)
+    if names_request and event.target_id.isdigit():
+        check.requests[(event.action, int(event.target_id), event.tenant_key)] = None

@@ -26,6 +26,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
+        # The on-commit spike check counts one actor's recent entries.
+        indexes = [
+            models.Index(fields=["actor", "created_at"], name="auditing_event_actor_at")
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor}"

@@ -143,6 +143,11 @@ def audit_event_record(
     )
     if seq % settings.AUDIT_CHECKPOINT_EVERY == 0:
         audit_checkpoint_write()
+    # Anomaly rules run on the new entry once it commits (never inside this
+    # transaction: detection must not be able to roll back what it watches).
+    from auditing.anomalies import anomalies_on_entry_recorded
+
+    anomalies_on_entry_recorded(event)
     return event
 
 

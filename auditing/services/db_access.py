@@ -69,18 +69,6 @@ def _locked(request_id: int) -> DbAccessRequest:
         raise DbAccessError(f"access request #{request_id} does not exist") from exc
 
 
-def _on_commit_detect(request_id: int) -> None:
-    def run() -> None:
-        from auditing.anomalies import anomalies_detect_for_request
-
-        try:
-            anomalies_detect_for_request(request_id=request_id)
-        except Exception:  # detection must never break the workflow it watches
-            logger.exception("anomaly detection failed for request #%s", request_id)
-
-    transaction.on_commit(run)
-
-
 @transaction.atomic
 def db_access_request_create(
     *,
@@ -129,7 +117,7 @@ def db_access_request_create(
         ttl_seconds=ttl_seconds,
         os_user=os_user,
     )
-    _on_commit_detect(request.pk)
+    # The request rules run when this entry commits (auditing.anomalies).
     return request
 
 

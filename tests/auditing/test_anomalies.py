@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from auditing import anomalies
@@ -192,3 +193,140 @@ def test_connected_after_end():
         )
     assert _rules(findings) == ["connected_after_end"]
     assert findings[0].severity == "critical"
+
+
+def _spike_alerts(actor: str) -> list[Alert]:
+    return list(Alert.objects.filter(rule="data_ops_spike", details__actor=actor))
+
+
+def test_spike_is_raised_as_the_entries_commit_without_beat(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_ANOMALY_SPIKE_MAX_EVENTS = 5
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            audit_event_record(action="structure.renamed", actor="u-normal")
+    assert Alert.objects.count() == 0
+    for _ in range(8):
+        with django_capture_on_commit_callbacks(execute=True):
+            audit_event_record(action="forest.row_moved", actor="u-bulk")
+    [alert] = _spike_alerts("u-bulk")
+    assert "u-bulk" in alert.summary
+    assert _spike_alerts("u-normal") == []
+    # The same burst seen again, by the check or by beat: no second alert.
+    assert anomalies.anomalies_check_actor(actor="u-bulk", at=timezone.now()) == []
+    assert anomalies.anomalies_detect() == []
+    assert len(_spike_alerts("u-bulk")) == 1
+    assert AuditEvent.objects.filter(action="alert.raised").count() == 1
+
+
+def test_spike_seen_first_by_beat_is_not_raised_again_on_commit(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_ANOMALY_SPIKE_MAX_EVENTS = 3
+    for _ in range(4):
+        audit_event_record(action="forest.row_moved", actor="u-bulk")
+    assert [a.rule for a in anomalies.anomalies_detect()] == ["data_ops_spike"]
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_event_record(action="forest.row_moved", actor="u-bulk")
+    assert len(_spike_alerts("u-bulk")) == 1
+
+
+def test_a_later_separate_burst_is_a_new_alert(settings):
+    settings.AUDIT_ANOMALY_SPIKE_MAX_EVENTS = 2
+    settings.AUDIT_ANOMALY_SPIKE_WINDOW_S = 600
+    first = [
+        AuditEvent(actor="u-bulk", created_at=WORK + dt.timedelta(seconds=i))
+        for i in range(3)
+    ]
+    later = [
+        AuditEvent(actor="u-bulk", created_at=WORK + dt.timedelta(hours=1, seconds=i))
+        for i in range(3)
+    ]
+    assert len(anomalies._store(anomalies.rule_data_ops_spike(first))) == 1
+    assert anomalies._store(anomalies.rule_data_ops_spike(first)) == []
+    assert len(anomalies._store(anomalies.rule_data_ops_spike(later))) == 1
+    assert len(_spike_alerts("u-bulk")) == 2
+
+
+def test_many_entries_in_one_transaction_cost_one_check(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_ANOMALY_SPIKE_MAX_EVENTS = 5
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+    ):
+        for _ in range(10):
+            audit_event_record(action="forest.row_moved", actor="u-bulk")
+        audit_event_record(action="structure.renamed", actor="u-other")
+    # One check per actor, not one per entry.
+    assert sum(isinstance(c, anomalies._EntryCheck) for c in callbacks) == 2
+    assert len(_spike_alerts("u-bulk")) == 1
+
+
+def test_rolled_back_entries_raise_nothing(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_ANOMALY_SPIKE_MAX_EVENTS = 2
+
+    def bulk_then_fail() -> None:
+        with transaction.atomic():
+            for _ in range(5):
+                audit_event_record(action="forest.row_moved", actor="u-bulk")
+            raise RuntimeError("rolled back")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        bulk_then_fail()
+    assert callbacks == []
+    assert Alert.objects.count() == 0
+
+
+def test_system_entries_are_not_a_spike(settings, django_capture_on_commit_callbacks):
+    settings.AUDIT_ANOMALY_SPIKE_MAX_EVENTS = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            audit_event_record(action="db_access.expired", actor="system:reaper")
+    assert Alert.objects.count() == 0
+
+
+def test_a_failing_check_never_breaks_the_write(
+    settings, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    def boom(**kwargs: Any) -> list[Alert]:
+        raise RuntimeError("detector down")
+
+    monkeypatch.setattr(anomalies, "anomalies_check_actor", boom)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = audit_event_record(action="structure.renamed", actor="u1")
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert "anomaly check of new entries by u1 failed" in caplog.text
+
+
+def test_an_entry_naming_another_tenant_trips_the_reach_rule(
+    alice, django_capture_on_commit_callbacks
+):
+    tenant_make()
+    tenant_make(client_key="tenant-b", base_url="https://tenant-b.atlassian.net")
+    request = _req(alice, at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_event_record(
+            action="db_access.query",
+            actor="alice",
+            tenant_key="tenant-a",
+            target_type="db_access_request",
+            target_id=request.pk,
+        )
+    assert not Alert.objects.filter(rule="many_tenants").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_event_record(
+            action="db_access.query",
+            actor="alice",
+            tenant_key="tenant-b",
+            target_type="db_access_request",
+            target_id=request.pk,
+        )
+    assert Alert.objects.filter(rule="many_tenants").count() == 1
