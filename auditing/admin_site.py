@@ -4,9 +4,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from django_otp.admin import OTPAdminSite
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 from auditing.selectors import user_is_on_call_engineer
 from auditing.services.audit_log import audit_event_record
@@ -47,7 +48,35 @@ class AuditedModelAdminMixin(_Base):
         return super().log_deletions(request, queryset)  # type: ignore[misc]
 
 
+class AuditedOTPAuthenticationForm(OTPAdminAuthenticationForm):  # type: ignore[misc]
+    """The admin login form; a refused second factor is an audit entry.
+
+    The password was right (django-otp checks the token only after it), so this names
+    the account; the token itself is never recorded.
+    """
+
+    def clean_otp(self, user: Any) -> None:
+        try:
+            super().clean_otp(user)
+        except ValidationError as exc:
+            # "challenge_message" re-shows the form to enter a token: not a failure.
+            if user is not None and exc.code != "challenge_message":
+                audit_event_record(
+                    action="auth.login_failed",
+                    actor=user.get_username(),
+                    target_type="auth.user",
+                    target_id=user.pk,
+                    data={
+                        "path": self.request.path[:200] if self.request else "",
+                        "factor": "otp",
+                        "reason": exc.code or "not_allowed",
+                    },
+                )
+            raise
+
+
 class OnCallAdminSite(OTPAdminSite):  # type: ignore[misc]
+    login_form = AuditedOTPAuthenticationForm
     site_header = "Structure Cloud on-call admin"
     site_title = "Structure Cloud admin"
 

@@ -33,7 +33,11 @@ REAPER = "system:db-access-reaper"
 
 
 class DbAccessError(Exception):
-    """A refused step, with a message for the engineer."""
+    """A refused step, with a message for the engineer and a short code for the log."""
+
+    def __init__(self, message: str, *, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def ttl_parse(value: str) -> int:
@@ -66,7 +70,9 @@ def _locked(request_id: int) -> DbAccessRequest:
             .get(pk=request_id)
         )
     except DbAccessRequest.DoesNotExist as exc:
-        raise DbAccessError(f"access request #{request_id} does not exist") from exc
+        raise DbAccessError(
+            f"access request #{request_id} does not exist", code="not_found"
+        ) from exc
 
 
 @transaction.atomic
@@ -150,24 +156,81 @@ def _issue(request: DbAccessRequest, actor: str) -> None:
     )
 
 
-@transaction.atomic
+def _refusal_record(
+    *, request_id: int, actor: User, step: str, error: DbAccessError, **data: str
+) -> None:
+    """Audit a refused step after its transaction rolled back, in a transaction of its
+    own (the refused change is gone; the attempt must not be). Never masks the refusal.
+    """
+    try:
+        tenant_key = (
+            DbAccessRequest.objects.filter(pk=request_id)
+            .values_list("tenant_key", flat=True)
+            .first()
+        )
+        audit_event_record(
+            action=f"db_access.{step}_refused",
+            actor=actor.get_username(),
+            tenant_key=tenant_key or "",
+            target_type="db_access_request",
+            target_id=request_id,
+            data={"refusal": error.code, **data},
+        )
+    except Exception:
+        logger.exception("could not audit the refused %s of #%s", step, request_id)
+
+
 def db_access_review(
     *, request_id: int, reviewer: User, approve: bool, comment: str
 ) -> DbAccessRequest:
-    """Approve or deny; the last required approval issues the role in this transaction."""
+    """Approve or deny; the last required approval issues the role in this transaction.
+
+    A refused review (self-approval, a reviewer not on call, a request already decided
+    or expired, a second review) rolls back and is then audited as
+    ``db_access.review_refused``.
+    """
+    try:
+        return _review(
+            request_id=request_id, reviewer=reviewer, approve=approve, comment=comment
+        )
+    except DbAccessError as exc:
+        _refusal_record(
+            request_id=request_id,
+            actor=reviewer,
+            step="review",
+            error=exc,
+            decision="approve" if approve else "deny",
+        )
+        raise
+
+
+@transaction.atomic
+def _review(
+    *, request_id: int, reviewer: User, approve: bool, comment: str
+) -> DbAccessRequest:
     request = _locked(request_id)
     if request.state != DbAccessRequest.State.PENDING:
-        raise DbAccessError(f"request #{request.pk} is {request.state}, not pending")
+        raise DbAccessError(
+            f"request #{request.pk} is {request.state}, not pending",
+            code="already_decided",
+        )
     if request.pending_expires_at <= timezone.now():
-        raise DbAccessError(f"request #{request.pk} expired before it was reviewed")
+        raise DbAccessError(
+            f"request #{request.pk} expired before it was reviewed",
+            code="pending_expired",
+        )
     if request.requester_id == reviewer.pk:
-        raise DbAccessError("you cannot review your own request")
+        raise DbAccessError("you cannot review your own request", code="self_review")
     if not user_is_on_call_engineer(reviewer):
-        raise DbAccessError("only on-call engineers can review requests")
+        raise DbAccessError(
+            "only on-call engineers can review requests", code="not_on_call"
+        )
     if not comment.strip():
-        raise DbAccessError("a review needs a comment")
+        raise DbAccessError("a review needs a comment", code="no_comment")
     if request.reviews.filter(reviewer_id=reviewer.pk).exists():
-        raise DbAccessError("you have already reviewed this request")
+        raise DbAccessError(
+            "you have already reviewed this request", code="already_reviewed"
+        )
     decision = (
         DbAccessReview.Decision.APPROVE if approve else DbAccessReview.Decision.DENY
     )
@@ -190,16 +253,34 @@ def db_access_review(
     return request
 
 
-@transaction.atomic
 def db_access_credentials_reveal(*, request_id: int, engineer: User) -> str:
-    """The libpq URI, once, to the requester only; the stored password is wiped."""
+    """The libpq URI, once, to the requester only; the stored password is wiped.
+
+    A refused attempt (someone else, a second time) is audited as
+    ``db_access.reveal_refused``.
+    """
+    try:
+        return _reveal(request_id=request_id, engineer=engineer)
+    except DbAccessError as exc:
+        _refusal_record(request_id=request_id, actor=engineer, step="reveal", error=exc)
+        raise
+
+
+@transaction.atomic
+def _reveal(*, request_id: int, engineer: User) -> str:
     request = _locked(request_id)
     if request.requester_id != engineer.pk:
-        raise DbAccessError("only the requester can see these credentials")
+        raise DbAccessError(
+            "only the requester can see these credentials", code="not_requester"
+        )
     if request.state != DbAccessRequest.State.ISSUED:
-        raise DbAccessError(f"request #{request.pk} is {request.state}, not issued")
+        raise DbAccessError(
+            f"request #{request.pk} is {request.state}, not issued", code="not_issued"
+        )
     if request.password is None:
-        raise DbAccessError("the credentials were already shown once")
+        raise DbAccessError(
+            "the credentials were already shown once", code="already_shown"
+        )
     db = settings.DATABASES["default"]
     host = settings.AUDIT_DB_ACCESS_HOST or db.get("HOST") or "127.0.0.1"
     port = settings.AUDIT_DB_ACCESS_PORT or db.get("PORT") or "5432"
@@ -265,33 +346,60 @@ def db_access_end(*, request_id: int, actor: str = REAPER) -> EndResult:
 
 def db_access_revoke(*, request_id: int, actor: User) -> EndResult:
     """End a live grant now (the admin's and the command's kill switch)."""
-    with transaction.atomic():
-        request = _locked(request_id)
-        if request.state != DbAccessRequest.State.ISSUED:
-            raise DbAccessError(f"request #{request.pk} is {request.state}, not issued")
-        request.revoke_requested_at = timezone.now()
-        request.save(update_fields=["revoke_requested_at"])
-        _audit(request, "revoke_requested", actor.get_username())
+    try:
+        with transaction.atomic():
+            request = _locked(request_id)
+            if request.state != DbAccessRequest.State.ISSUED:
+                raise DbAccessError(
+                    f"request #{request.pk} is {request.state}, not issued",
+                    code="not_issued",
+                )
+            request.revoke_requested_at = timezone.now()
+            request.save(update_fields=["revoke_requested_at"])
+            _audit(request, "revoke_requested", actor.get_username())
+    except DbAccessError as exc:
+        _refusal_record(request_id=request_id, actor=actor, step="revoke", error=exc)
+        raise
     return db_access_end(request_id=request_id, actor=actor.get_username())
 
 
-@transaction.atomic
 def db_access_post_review(
     *, request_id: int, reviewer: User, comment: str
 ) -> DbAccessRequest:
-    """Sign off an ended grant after use; never by its requester."""
+    """Sign off an ended grant after use; never by its requester.
+
+    A refused sign-off is audited as ``db_access.post_review_refused``.
+    """
+    try:
+        return _post_review(request_id=request_id, reviewer=reviewer, comment=comment)
+    except DbAccessError as exc:
+        _refusal_record(
+            request_id=request_id, actor=reviewer, step="post_review", error=exc
+        )
+        raise
+
+
+@transaction.atomic
+def _post_review(*, request_id: int, reviewer: User, comment: str) -> DbAccessRequest:
     request = _locked(request_id)
     if request.state not in (
         DbAccessRequest.State.ENDED,
         DbAccessRequest.State.REVOKED,
     ):
-        raise DbAccessError(f"request #{request.pk} is {request.state}, not ended")
+        raise DbAccessError(
+            f"request #{request.pk} is {request.state}, not ended", code="not_ended"
+        )
     if request.post_reviewed_at is not None:
-        raise DbAccessError(f"request #{request.pk} was already reviewed after use")
+        raise DbAccessError(
+            f"request #{request.pk} was already reviewed after use",
+            code="already_reviewed",
+        )
     if request.requester_id == reviewer.pk:
-        raise DbAccessError("the requester cannot review their own access")
+        raise DbAccessError(
+            "the requester cannot review their own access", code="self_review"
+        )
     if not comment.strip():
-        raise DbAccessError("a review needs a comment")
+        raise DbAccessError("a review needs a comment", code="no_comment")
     request.post_reviewed_by = reviewer
     request.post_reviewed_at = timezone.now()
     request.post_review_comment = comment.strip()

@@ -170,3 +170,98 @@ def test_admin_changes_are_audited(alice):
     event = AuditEvent.objects.get(action="admin.added")
     assert event.actor == "alice"
     assert event.target_type == "auth.group"
+
+
+def _login_events() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (e.action, e.actor, e.data)
+        for e in AuditEvent.objects.filter(action__startswith="auth.")
+    ]
+
+
+def _token(device: TOTPDevice) -> str:
+    from django_otp.oath import totp  # type: ignore[import-untyped,unused-ignore]
+
+    value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{value:0{device.digits}d}"
+
+
+def _login(client: Client, **data: str) -> Any:
+    return client.post("/admin/login/", data)
+
+
+def test_admin_login_with_password_and_totp_is_audited(alice):
+    device = TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
+    client = Client()
+    response = _login(
+        client,
+        username="alice",
+        password="pw-alice-0123",
+        otp_device=device.persistent_id,
+        otp_token=_token(device),
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert _login_events() == [("auth.login", "alice", {"path": "/admin/login/"})]
+    client.post("/admin/logout/")
+    assert _login_events()[-1][:2] == ("auth.logout", "alice")
+
+
+def test_wrong_password_is_audited_without_the_password(alice):
+    _login(Client(), username="alice", password="guess-Secr3t")
+    # A password typed into the username field is never logged either.
+    _login(Client(), username="pw-typed-by-mistake", password="x")
+    assert _login_events() == [
+        ("auth.login_failed", "alice", {"path": "/admin/login/", "factor": "password"}),
+        (
+            "auth.login_failed",
+            "unknown-account",
+            {"path": "/admin/login/", "factor": "password"},
+        ),
+    ]
+    logged = str([(e.actor, e.data) for e in AuditEvent.objects.all()])
+    assert "guess-Secr3t" not in logged
+    assert "pw-typed-by-mistake" not in logged
+
+
+def test_wrong_second_factor_is_audited(alice):
+    device = TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
+    wrong = f"{(int(_token(device)) + 1) % 10**6:06d}"
+    client = Client()
+    response = _login(
+        client,
+        username="alice",
+        password="pw-alice-0123",
+        otp_device=device.persistent_id,
+        otp_token=wrong,
+    )
+    assert response.status_code == 200  # the form again, not logged in
+    assert client.get("/admin/").status_code == 302
+    assert _login_events() == [
+        (
+            "auth.login_failed",
+            "alice",
+            {"path": "/admin/login/", "factor": "otp", "reason": "invalid_token"},
+        )
+    ]
+    assert wrong not in str([e.data for e in AuditEvent.objects.all()])
+
+
+def test_refused_admin_approval_is_audited(alice):
+    request = db_access_request_create(
+        requester=alice,
+        reason="investigate a broken structure",
+        ticket="OPS-1",
+        scope="read",
+        ttl_seconds=1800,
+    )
+    _action(
+        _client(alice),
+        "/admin/auditing/dbaccessrequest/",
+        "approve",
+        [request.pk],
+        "me",
+    )
+    refused = AuditEvent.objects.get(action="db_access.review_refused")
+    assert refused.actor == "alice"
+    assert refused.data["refusal"] == "self_review"

@@ -206,3 +206,71 @@ def test_approval_thresholds_are_configurable(alice, bob):
         request_id=request.pk, reviewer=bob, approve=True, comment="ok"
     )
     assert request.state == DbAccessRequest.State.PENDING
+
+
+def _refusals(step: str = "review") -> list[tuple[str, str, str]]:
+    return [
+        (e.actor, e.target_id, e.data["refusal"])
+        for e in AuditEvent.objects.filter(action=f"db_access.{step}_refused")
+    ]
+
+
+def test_refused_reviews_are_audited_after_the_rollback(alice, bob, carol):
+    request = _request(alice)
+    outsider = engineer_make("mallory", on_call=False)
+    with pytest.raises(DbAccessError, match="own request"):
+        db_access_review(
+            request_id=request.pk, reviewer=alice, approve=True, comment="me"
+        )
+    with pytest.raises(DbAccessError, match="on-call"):
+        db_access_review(
+            request_id=request.pk, reviewer=outsider, approve=True, comment="ok"
+        )
+    db_access_review(request_id=request.pk, reviewer=bob, approve=False, comment="no")
+    with pytest.raises(DbAccessError, match="not pending"):
+        db_access_review(
+            request_id=request.pk, reviewer=carol, approve=True, comment="late"
+        )
+    with pytest.raises(DbAccessError, match="does not exist"):
+        db_access_review(request_id=999_999, reviewer=carol, approve=True, comment="x")
+    pk = str(request.pk)
+    assert _refusals() == [
+        ("alice", pk, "self_review"),
+        ("mallory", pk, "not_on_call"),
+        ("carol", pk, "already_decided"),
+        ("carol", "999999", "not_found"),
+    ]
+    # The refused attempts changed nothing: one review (bob's denial), state denied.
+    request.refresh_from_db()
+    assert request.state == DbAccessRequest.State.DENIED
+    assert list(request.reviews.values_list("reviewer__username", flat=True)) == ["bob"]
+    refused = AuditEvent.objects.filter(action="db_access.review_refused").first()
+    assert refused is not None
+    assert refused.data == {"refusal": "self_review", "decision": "approve"}
+
+
+def test_refused_reveal_and_post_review_are_audited(alice, bob):
+    request = _request(alice)
+    with pytest.raises(DbAccessError):
+        db_access_credentials_reveal(request_id=request.pk, engineer=bob)
+    DbAccessRequest.objects.filter(pk=request.pk).update(
+        state=DbAccessRequest.State.ENDED
+    )
+    with pytest.raises(DbAccessError):
+        db_access_post_review(request_id=request.pk, reviewer=alice, comment="fine")
+    assert _refusals("reveal") == [("bob", str(request.pk), "not_requester")]
+    assert _refusals("post_review") == [("alice", str(request.pk), "self_review")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refusal_entry_commits_on_its_own():
+    from auditing.models import DbAccessReview
+
+    alice = engineer_make("alice")
+    request = _request(alice)
+    with pytest.raises(DbAccessError):
+        db_access_review(
+            request_id=request.pk, reviewer=alice, approve=True, comment="x"
+        )
+    assert _refusals() == [("alice", str(request.pk), "self_review")]
+    assert not DbAccessReview.objects.exists()
