@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import migrations
+from django.db import connections, migrations, transaction
 from psycopg import sql
 
 # Reads auditing_dbaccessrequest as its owner (SECURITY DEFINER), so temporary roles
@@ -171,6 +171,61 @@ def tenant_table_apply(connection: Any, table: TenantTable) -> None:
                 "CREATE POLICY {p} ON {t} TO {r}, {w} USING ({c}) WITH CHECK ({c})"
             ).format(p=sql.Identifier(POLICY_NAME), t=tbl, r=read, w=write, c=check),
         )
+
+
+def tenant_table_current(connection: Any, table: TenantTable) -> bool:
+    """Are exactly the visible columns granted, and the row policy in place?
+
+    False after a migration added a column to the table (new columns are not granted
+    until :func:`tenant_table_apply` runs again).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            [table.table],
+        )
+        visible = {r[0] for r in cursor.fetchall()} - set(table.hidden_columns)
+        cursor.execute(
+            "SELECT column_name FROM information_schema.column_privileges "
+            "WHERE table_schema = current_schema() AND table_name = %s "
+            "AND grantee = %s AND privilege_type = 'SELECT'",
+            [table.table, group_role("read")],
+        )
+        granted = {r[0] for r in cursor.fetchall()}
+        cursor.execute(
+            "SELECT 1 FROM pg_policies WHERE schemaname = current_schema() "
+            "AND tablename = %s AND policyname = %s",
+            [table.table, POLICY_NAME],
+        )
+        return visible == granted and cursor.fetchone() is not None
+
+
+def tenant_tables_refresh(*, using: str = "default") -> list[str]:
+    """Re-apply every registered table whose grants are stale; returns their names.
+
+    Runs after each ``migrate`` (post_migrate): a column added later is granted to the
+    support roles (hidden columns never are). Cheap and idempotent when nothing changed.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return []
+    existing = set(connection.introspection.table_names())
+    stale = [
+        t
+        for t in TENANT_TABLES.values()
+        if t.table in existing and not tenant_table_current(connection, t)
+    ]
+    if stale:
+        with transaction.atomic(using=using):
+            group_roles_ensure(connection)
+            for table in stale:
+                tenant_table_apply(connection, table)
+    return [t.table for t in stale]
+
+
+def tenant_tables_post_migrate(sender: Any, using: str = "default", **_: Any) -> None:
+    tenant_tables_refresh(using=using)
 
 
 def tenant_table_operation(table: TenantTable) -> migrations.RunPython:

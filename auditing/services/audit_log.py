@@ -6,7 +6,8 @@ advisory lock on PostgreSQL, so two writers cannot both link to the same head; t
 unique ``seq`` is the second line of defence (and the only one on SQLite).
 
 What an entry may hold: identifiers, states, counts, short labels. Never a secret
-(keys naming a password, secret, token, key or credential are refused), never Jira issue
+(keys naming a password, secret, token, API or private key or credential are refused,
+word by word: ``accessToken`` is refused, ``tokenCount`` is not), never Jira issue
 field data (keys such as ``summary``, ``description``, ``fields`` are refused), and no
 long free text: the reason a human typed stays on the access request row, not in the
 log that is kept forever.
@@ -30,11 +31,25 @@ logger = logging.getLogger("auditing.checkpoint")
 # Arbitrary constant: the advisory lock key that serialises appends to the chain.
 CHAIN_LOCK_KEY = 0x5C_A0D1_7106
 
+# Secret words, matched per word of a key (``accessToken`` → access, token): inside one
+# word too (``accesstoken``, ``clientsecret``), and across two neighbours (api + key).
 SECRET_KEY_RE = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|credential"
-    r"|authori[sz]ation|jwt|cookie|signature",
-    re.IGNORECASE,
+    r"password|passwd|passphrase|secret|token|apikey|privatekey|credential"
+    r"|authori[sz]ation|jwt|cookie|signature"
 )
+# Words that only count as secret on their own: "pass" (``db_pass``) but not "bypass".
+SECRET_KEY_WORDS = frozenset({"pass", "pwd"})
+# A key ending in one of these words describes a secret without holding it
+# (``tokenCount``, ``password_changed_at``, ``api_key_id``).
+SECRET_METADATA_WORDS = frozenset(
+    {
+        "count", "total", "num", "number", "id", "ids", "type", "kind", "ttl",
+        "expires", "expiry", "expiration", "at", "age", "version", "rotated",
+        "changed", "created", "updated", "present", "used", "limit", "scope",
+        "scopes", "name", "names", "valid", "verified", "shown", "issued", "revoked",
+    }
+)  # fmt: skip
+_WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 ISSUE_FIELD_KEYS = frozenset(
     {"fields", "summary", "description", "comment", "comments", "body", "environment"}
 )
@@ -46,6 +61,30 @@ SECRET_VALUE_RES = (
 MAX_STRING = 500
 MAX_DEPTH = 4
 MAX_BYTES = 8192
+
+
+def _key_words(key: str) -> list[str]:
+    return [w.lower() for w in _WORD_RE.findall(key)]
+
+
+def secret_key_named(key: str) -> bool:
+    """Does `key` name a secret? Word by word, so ``tokenCount`` is not one."""
+    words = _key_words(key)
+    if not words:
+        return False
+    last = words[-1]
+    if last in SECRET_METADATA_WORDS:
+        return False
+    for meta in SECRET_METADATA_WORDS:
+        # One run-together word: "tokencount", "passwordexpires".
+        if len(meta) >= 4 and last.endswith(meta) and len(last) > len(meta):
+            head = last[: -len(meta)]
+            if SECRET_KEY_RE.fullmatch(head) or head in SECRET_KEY_WORDS:
+                return False
+    pairs = ["".join(words[i : i + 2]) for i in range(len(words))]
+    return any(w in SECRET_KEY_WORDS for w in words) or any(
+        SECRET_KEY_RE.search(p) for p in pairs
+    )
 
 
 class AuditDataError(ValueError):
@@ -75,7 +114,7 @@ def _check_value(value: Any, path: str, depth: int) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise AuditDataError(f"{path}: keys must be strings")
-            if SECRET_KEY_RE.search(key):
+            if secret_key_named(key):
                 raise AuditDataError(f"{path}.{key}: secrets are never logged")
             if key.lower() in ISSUE_FIELD_KEYS:
                 raise AuditDataError(f"{path}.{key}: issue field data is never logged")

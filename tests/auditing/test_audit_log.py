@@ -50,6 +50,64 @@ def test_secrets_and_issue_data_are_refused_and_nothing_written(data):
     assert not AuditEvent.objects.exists()
 
 
+SECRET_KEYS = [
+    "password",
+    "userPassword",
+    "db_pass",
+    "DB-PASSWORD",
+    "passwd",
+    "accessToken",
+    "access_token",
+    "accesstoken",
+    "AUTH_TOKEN",
+    "tokens",
+    "tokenValue",
+    "apiKey",
+    "APIKey",
+    "x-api-key",
+    "apikey",
+    "privateKey",
+    "clientSecret",
+    "clientsecret",
+    "secret_key",
+    "credentials",
+    "Authorization",
+    "set_cookie",
+    "jwt",
+    "signature",
+    "passwordHash",
+]
+SAFE_KEYS = [
+    "tokenCount",
+    "token_count",
+    "tokencount",
+    "password_changed_at",
+    "passwordExpires",
+    "api_key_id",
+    "secretName",
+    "signature_valid",
+    "tenant_key",
+    "client_key",
+    "key",
+    "bypass",
+    "tests_passed",
+]
+
+
+@pytest.mark.parametrize("key", SECRET_KEYS)
+def test_keys_naming_a_secret_are_refused_word_by_word(key):
+    with pytest.raises(AuditDataError, match="secrets are never logged"):
+        audit_event_record(action="x.y", actor="u", data={"nested": {key: "x"}})
+    assert not AuditEvent.objects.exists()
+
+
+def test_keys_describing_a_secret_without_holding_it_are_accepted():
+    event = audit_event_record(
+        action="x.y", actor="u", data=dict.fromkeys(SAFE_KEYS, 1)
+    )
+    assert sorted(event.data) == sorted(SAFE_KEYS)
+
+
 def test_update_and_delete_are_rejected_by_the_database():
     audit_event_record(action="x.y", actor="u")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
