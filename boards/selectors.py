@@ -266,6 +266,8 @@ def _labels(
     row_ids: Sequence[int],
     items: Sequence[int],
 ) -> dict[int, str]:
+    if "folder" not in types and "generator" not in types:
+        return {}
     folder_ids = {i for t, i in zip(types, items, strict=True) if t == "folder"}
     generator_ids = {i for t, i in zip(types, items, strict=True) if t == "generator"}
     names: dict[tuple[str, int], str] = {}
@@ -297,24 +299,23 @@ def board_forest_get(
     ``rows`` and ``seconds`` so far) or ``message`` (the last run stopped early, e.g. at
     the time or row limit, and this is a partial result)."""
     before = generator_selectors.generation_progress_get(structure=structure) or {}
-    effective = generator_selectors.structure_forest_effective(
+    effective = generator_selectors.structure_forest_effective_columns(
         structure=structure, account_id=account_id
     )
-    rows = effective.rows
-    row_ids = [r.row_id for r in rows]
-    types = [r.item_type for r in rows]
-    items = [r.item_id if isinstance(r.item_id, int) else 0 for r in rows]
+    row_ids = effective.row_ids
+    types = effective.item_types
+    items = [i if isinstance(i, int) else 0 for i in effective.item_ids]
     labels = _labels(structure, types, row_ids, items)
-    for r in rows:
-        if r.label:
-            labels[r.row_id] = r.label
+    for row_id, label in effective.labels.items():
+        if label:
+            labels[row_id] = label
     forest = board_lib.ForestData(
         version=effective.version,
         row_ids=row_ids,
-        depths=[r.depth for r in rows],
+        depths=effective.depths,
         item_types=types,
         item_ids=items,
-        generated=[r.generated for r in rows],
+        generated=effective.generated,
         labels=labels,
     )
     generation: dict[str, Any] = {}
