@@ -285,17 +285,16 @@ def forest_columns_for_viewer(
 ) -> ForestColumns:
     """The viewer rule on columns: issues the viewer can't browse are left out and
     their visible descendants move up to the nearest visible ancestor. The browse
-    rights of all the forest's issues are read in batches; when the viewer may browse
-    every one of them the columns come back as they are."""
+    rights of the forest's issues come from `access.viewer_denied_issue_ids`; when the
+    viewer may browse every one of them the columns come back as they are."""
     issue_ids = {
         i
         for t, i in zip(columns.item_types, columns.item_ids, strict=True)
         if t == ITEM_ISSUE
     }
-    browsable = access.viewer_browsable_issue_ids(
+    denied = access.viewer_denied_issue_ids(
         tenant=tenant, account_id=account_id, issue_ids=issue_ids
     )
-    denied = issue_ids - browsable
     if not denied:
         return columns
     hidden = [

@@ -361,19 +361,20 @@ def _plain(rows: list[StaticRow]) -> list[EffectiveRow]:
 
 
 def _columns_for_viewer(
-    columns: EffectiveColumns, browsable_issue_ids: set[int] | frozenset[int]
+    columns: EffectiveColumns, denied_issue_ids: set[int] | frozenset[int]
 ) -> EffectiveColumns:
-    """The hierarchies viewer rule on effective columns, in one pass over the rows;
-    group rows left empty go too. Unchanged columns come back as they are."""
+    """The hierarchies viewer rule on effective columns (issues in `denied_issue_ids`
+    go), in one pass over the rows; group rows left empty go too. Unchanged columns
+    come back as they are."""
     types = columns.item_types
     items = columns.item_ids
+    has_groups = "group" in types
+    if not has_groups and not denied_issue_ids:
+        return columns
     hidden = [
-        t == "issue" and int(i) not in browsable_issue_ids
+        t == "issue" and int(i) in denied_issue_ids
         for t, i in zip(types, items, strict=True)
     ]
-    has_groups = "group" in types
-    if not has_groups and not any(hidden):
-        return columns
     keep, depths = viewer_columns_keep(columns.depths, hidden)
     if has_groups:
         # Walk backwards: a group row stays only if the next kept row is deeper.
@@ -424,7 +425,12 @@ def effective_rows_for_viewer(
 ) -> list[EffectiveRow]:
     """The hierarchies viewer rule on effective rows; group rows left empty go too."""
     columns = _columns_of(GeneratedForest(0, list(rows), True, None, []))
-    return _columns_for_viewer(columns, browsable_issue_ids).rows()
+    denied = {
+        int(i)
+        for t, i in zip(columns.item_types, columns.item_ids, strict=True)
+        if t == "issue"
+    } - set(browsable_issue_ids)
+    return _columns_for_viewer(columns, denied).rows()
 
 
 def structure_forest_effective_columns(
@@ -456,10 +462,10 @@ def structure_forest_effective_columns(
         for t, i in zip(columns.item_types, columns.item_ids, strict=True)
         if t == "issue"
     }
-    browsable = access.viewer_browsable_issue_ids(
+    denied = access.viewer_denied_issue_ids(
         tenant=structure.tenant, account_id=account_id, issue_ids=issue_ids
     )
-    return _columns_for_viewer(columns, browsable)
+    return _columns_for_viewer(columns, denied)
 
 
 def structure_forest_effective(
