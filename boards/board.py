@@ -7,7 +7,7 @@ rows on screen (`rows_visible`) get their display fields and become `RowView`s.
 """
 
 import hashlib
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,12 +64,38 @@ class ColumnValues:
     total: float | None
 
 
+class RowIndex(Mapping[int, int]):
+    """Row ID to row index, built on first use (the first page of a board needs
+    none, so a 100,000-row board does not build a 100,000-entry dict for it)."""
+
+    def __init__(self, row_ids: Sequence[int]) -> None:
+        self._row_ids = row_ids
+        self._index: dict[int, int] | None = None
+
+    def _map(self) -> dict[int, int]:
+        if self._index is None:
+            self._index = {row_id: i for i, row_id in enumerate(self._row_ids)}
+        return self._index
+
+    def __getitem__(self, row_id: int) -> int:
+        return self._map()[row_id]
+
+    def __contains__(self, row_id: object) -> bool:
+        return row_id in self._map()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._row_ids)
+
+
 @dataclass(frozen=True)
 class BoardTotals:
     shape: ForestShape
     issue_ids: list[int | None]
     columns: dict[int, ColumnValues]
-    index_of_row: dict[int, int]
+    index_of_row: Mapping[int, int]
 
 
 def number(value: Any) -> float | None:
@@ -159,16 +185,17 @@ def board_totals(
         for index, column in enumerate(columns)
         if column.is_total
     }
-    index_of_row = {row_id: i for i, row_id in enumerate(forest.row_ids)}
     return BoardTotals(
-        shape=shape, issue_ids=issue_ids, columns=per_column, index_of_row=index_of_row
+        shape=shape,
+        issue_ids=issue_ids,
+        columns=per_column,
+        index_of_row=RowIndex(forest.row_ids),
     )
 
 
-def board_shape(forest: ForestData) -> tuple[ForestShape, dict[int, int]]:
+def board_shape(forest: ForestData) -> tuple[ForestShape, Mapping[int, int]]:
     """Shape and row-ID index without totals (for views without totals columns)."""
-    shape = forest_shape(forest.depths)
-    return shape, {row_id: i for i, row_id in enumerate(forest.row_ids)}
+    return forest_shape(forest.depths), RowIndex(forest.row_ids)
 
 
 def rows_visible(

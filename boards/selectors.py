@@ -33,6 +33,7 @@ from boards.columns import (
     totals_fields,
 )
 from boards.models import VIEW_LEVEL_NAMES, View, ViewLevel
+from boards.totals import ForestShape
 from hierarchies import access as hierarchies_access
 from hierarchies import selectors as hierarchies_selectors
 from hierarchies.generators import selectors as generator_selectors
@@ -304,7 +305,12 @@ def board_forest_get(
     )
     row_ids = effective.row_ids
     types = effective.item_types
-    items = [i if isinstance(i, int) else 0 for i in effective.item_ids]
+    # Only generated rows (groups) have non-numeric item IDs.
+    items: Sequence[int] = (
+        [i if isinstance(i, int) else 0 for i in effective.item_ids]
+        if any(effective.generated)
+        else effective.item_ids  # type: ignore[assignment]
+    )
     labels = _labels(structure, types, row_ids, items)
     for row_id, label in effective.labels.items():
         if label:
@@ -374,10 +380,10 @@ def _totals_cache_key(
     digest.update(array("q", forest.row_ids).tobytes())
     digest.update(array("q", forest.item_ids).tobytes())
     digest.update(bytes(forest.depths))
-    digest.update("".join(t[:2] for t in forest.item_types).encode())
+    digest.update("\x00".join(forest.item_types).encode())
     digest.update(json.dumps(columns_json(columns), sort_keys=True).encode())
     generation = jira_selectors.search_generation_get(tenant=tenant)
-    return f"boards:v1:{tenant.client_key}:totals:{generation}:{digest.hexdigest()}"
+    return f"boards:v2:{tenant.client_key}:totals:{generation}:{digest.hexdigest()}"
 
 
 def _board_totals_get(
@@ -392,13 +398,19 @@ def _board_totals_get(
     key = _totals_cache_key(tenant, forest, view.columns)
     cached = cache.get(key)
     if cached is not None:
-        shape, index_of_row = board_lib.board_shape(forest)
+        # The key digests the depths, so the cached shape is this forest's.
+        parent, end = array("i"), array("i")
+        parent.frombytes(cached["parent"])
+        end.frombytes(cached["end"])
         columns = {
             int(index): board_lib.ColumnValues(values, total)
-            for index, (values, total) in cached.items()
+            for index, (values, total) in cached["columns"].items()
         }
         return board_lib.BoardTotals(
-            shape, forest.issue_ids(), columns, index_of_row
+            ForestShape(parent=parent.tolist(), end=end.tolist()),
+            forest.issue_ids(),
+            columns,
+            board_lib.RowIndex(forest.row_ids),
         ), ""
     issue_ids = [
         i
@@ -416,7 +428,11 @@ def _board_totals_get(
         # Derived from Jira data: kept no longer than the issue data itself.
         cache.set(
             key,
-            {i: (c.values, c.total) for i, c in totals.columns.items()},
+            {
+                "columns": {i: (c.values, c.total) for i, c in totals.columns.items()},
+                "parent": array("i", totals.shape.parent).tobytes(),
+                "end": array("i", totals.shape.end).tobytes(),
+            },
             settings.JIRA_CACHE_TTLS["issue"],
         )
     return totals, problem

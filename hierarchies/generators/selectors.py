@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from django.core.cache import caches
 
 from hierarchies import access
 from hierarchies import selectors as hierarchy_selectors
-from hierarchies.forest import ITEM_TYPE_NAMES, viewer_columns_keep
+from hierarchies.forest import ITEM_ISSUE, ITEM_TYPE_NAMES, viewer_columns_keep
 from hierarchies.generators.engine import forest_generate
 from hierarchies.generators.jira_source import JiraSyncSource
 from hierarchies.generators.types import (
@@ -148,9 +149,12 @@ def _moves(structure: Structure) -> list[MoveRule]:
     ]
 
 
+_TYPE_NAME_OF = [ITEM_TYPE_NAMES.get(code, "folder") for code in range(256)]
+_ISSUE_MASK = bytes(int(code == ITEM_ISSUE) for code in range(256))
+
+
 def _type_names(codes: Sequence[int]) -> list[str]:
-    names = ITEM_TYPE_NAMES
-    return [names.get(code, "folder") for code in codes]
+    return list(map(_TYPE_NAME_OF.__getitem__, codes))
 
 
 def _static_rows(stored: hierarchy_selectors.ForestColumns) -> list[StaticRow]:
@@ -445,23 +449,27 @@ def structure_forest_effective_columns(
         columns = _columns_of(
             _generated_with(structure=structure, stored=stored, specs=specs)
         )
+        issue_ids = {
+            int(i)
+            for t, i in zip(columns.item_types, columns.item_ids, strict=True)
+            if t == "issue"
+        }
     else:
+        item_ids: list[int | str] = list(stored.item_ids)
         columns = EffectiveColumns(
             version=stored.version,
             row_ids=stored.row_ids,
             depths=stored.depths,
             item_types=_type_names(stored.item_types),
-            item_ids=list(stored.item_ids),
+            item_ids=item_ids,
             generated=[False] * len(stored),
             labels={},
             complete=True,
             message=None,
         )
-    issue_ids = {
-        int(i)
-        for t, i in zip(columns.item_types, columns.item_ids, strict=True)
-        if t == "issue"
-    }
+        # Type codes are bytes: the issue rows' mask is one C-level translate.
+        is_issue = bytes(stored.item_types).translate(_ISSUE_MASK)
+        issue_ids = set(compress(stored.item_ids, is_issue))
     denied = access.viewer_denied_issue_ids(
         tenant=structure.tenant, account_id=account_id, issue_ids=issue_ids
     )
