@@ -100,6 +100,13 @@ class BoardTotals:
 
 def number(value: Any) -> float | None:
     """A Jira field value as a number, or None (text, objects, empty)."""
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return float(value)
+    if value is None or kind is str or kind is dict:
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -123,8 +130,8 @@ def _column_values(
     shape: ForestShape,
     issue_ids: list[int | None],
     data: Mapping[int, IssueFields],
+    distinct: Sequence[int],
 ) -> ColumnValues:
-    distinct = {i for i in issue_ids if i is not None and i in data}
     if column.kind == "leaves":
         leaves, total_leaves = leaf_counts(shape)
         return ColumnValues([float(v) for v in leaves], float(total_leaves))
@@ -136,13 +143,20 @@ def _column_values(
         own: dict[int, float] = {}
         resolved: set[int] = set()
         weights: dict[int, float] | None = {} if column.weight_field else None
+        by_resolution = mode is ProgressMode.RESOLUTION
         for issue_id in distinct:
             fields = data[issue_id]
-            facts = progress_facts(fields)
-            value = progress_own(mode, facts)
-            if value is not None:
-                own[issue_id] = value
-            if facts.resolved:
+            if by_resolution:
+                # progress_own(RESOLUTION, facts) without building the facts.
+                is_resolved = bool(fields.get("resolution"))
+                own[issue_id] = 1.0 if is_resolved else 0.0
+            else:
+                facts = progress_facts(fields)
+                is_resolved = facts.resolved
+                value = progress_own(mode, facts)
+                if value is not None:
+                    own[issue_id] = value
+            if is_resolved:
                 resolved.add(issue_id)
             if weights is not None:
                 weight = number(fields.get(column.weight_field))
@@ -180,8 +194,9 @@ def board_totals(
     """Every totals and progress column over the whole forest, in one pass each."""
     shape = forest_shape(forest.depths)
     issue_ids = forest.issue_ids()
+    distinct = [i for i in dict.fromkeys(issue_ids) if i is not None and i in data]
     per_column = {
-        index: _column_values(column, shape, issue_ids, data)
+        index: _column_values(column, shape, issue_ids, data, distinct)
         for index, column in enumerate(columns)
         if column.is_total
     }
