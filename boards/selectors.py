@@ -14,6 +14,7 @@ import json
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +37,7 @@ from boards.models import VIEW_LEVEL_NAMES, View, ViewLevel
 from boards.totals import ForestShape
 from hierarchies import access as hierarchies_access
 from hierarchies import selectors as hierarchies_selectors
+from hierarchies.forest import ITEM_ISSUE
 from hierarchies.generators import selectors as generator_selectors
 from hierarchies.models import Folder, GeneratorConfig, Level, Structure
 from hierarchies.permissions import Rule, rule_matches
@@ -43,6 +45,8 @@ from jira_sync import selectors as jira_selectors
 from jira_sync.client import JiraError, JiraRateLimited, JiraUnavailable
 from jira_sync.models import Tenant
 
+# Item type code -> 1 for issue rows (a stored forest's type codes are bytes).
+_ISSUE_MASK = bytes(int(code == ITEM_ISSUE) for code in range(256))
 # Issue data is fetched in slices so one slow or failing batch leaves the rest shown.
 FETCH_SLICE = 2000
 BUILTIN_VIEW_NAME = "Default columns"
@@ -705,10 +709,12 @@ def structures_containing_get(
     for structure_access in hierarchies_selectors.structure_list_for_viewer(
         tenant=tenant, account_id=account_id
     ):
-        forest = hierarchies_selectors.forest_rows_get(
+        forest = hierarchies_selectors.forest_columns_get(
             structure=structure_access.structure
         )
-        present = {r.item_id for r in forest.rows if r.item_type == 0} & wanted
+        present = wanted.intersection(
+            compress(forest.item_ids, bytes(forest.item_types).translate(_ISSUE_MASK))
+        )
         if present:
             hits.append(StructureHit(structure_access, len(present)))
     return hits
