@@ -7,7 +7,7 @@ rows on screen (`rows_visible`) get their display fields and become `RowView`s.
 """
 
 import hashlib
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,16 +64,49 @@ class ColumnValues:
     total: float | None
 
 
+class RowIndex(Mapping[int, int]):
+    """Row ID to row index, built on first use (the first page of a board needs
+    none, so a 100,000-row board does not build a 100,000-entry dict for it)."""
+
+    def __init__(self, row_ids: Sequence[int]) -> None:
+        self._row_ids = row_ids
+        self._index: dict[int, int] | None = None
+
+    def _map(self) -> dict[int, int]:
+        if self._index is None:
+            self._index = {row_id: i for i, row_id in enumerate(self._row_ids)}
+        return self._index
+
+    def __getitem__(self, row_id: int) -> int:
+        return self._map()[row_id]
+
+    def __contains__(self, row_id: object) -> bool:
+        return row_id in self._map()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._row_ids)
+
+
 @dataclass(frozen=True)
 class BoardTotals:
     shape: ForestShape
     issue_ids: list[int | None]
     columns: dict[int, ColumnValues]
-    index_of_row: dict[int, int]
+    index_of_row: Mapping[int, int]
 
 
 def number(value: Any) -> float | None:
     """A Jira field value as a number, or None (text, objects, empty)."""
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return float(value)
+    if value is None or kind is str or kind is dict:
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -97,8 +130,8 @@ def _column_values(
     shape: ForestShape,
     issue_ids: list[int | None],
     data: Mapping[int, IssueFields],
+    distinct: Sequence[int],
 ) -> ColumnValues:
-    distinct = {i for i in issue_ids if i is not None and i in data}
     if column.kind == "leaves":
         leaves, total_leaves = leaf_counts(shape)
         return ColumnValues([float(v) for v in leaves], float(total_leaves))
@@ -110,13 +143,20 @@ def _column_values(
         own: dict[int, float] = {}
         resolved: set[int] = set()
         weights: dict[int, float] | None = {} if column.weight_field else None
+        by_resolution = mode is ProgressMode.RESOLUTION
         for issue_id in distinct:
             fields = data[issue_id]
-            facts = progress_facts(fields)
-            value = progress_own(mode, facts)
-            if value is not None:
-                own[issue_id] = value
-            if facts.resolved:
+            if by_resolution:
+                # progress_own(RESOLUTION, facts) without building the facts.
+                is_resolved = bool(fields.get("resolution"))
+                own[issue_id] = 1.0 if is_resolved else 0.0
+            else:
+                facts = progress_facts(fields)
+                is_resolved = facts.resolved
+                value = progress_own(mode, facts)
+                if value is not None:
+                    own[issue_id] = value
+            if is_resolved:
                 resolved.add(issue_id)
             if weights is not None:
                 weight = number(fields.get(column.weight_field))
@@ -154,21 +194,23 @@ def board_totals(
     """Every totals and progress column over the whole forest, in one pass each."""
     shape = forest_shape(forest.depths)
     issue_ids = forest.issue_ids()
+    distinct = [i for i in dict.fromkeys(issue_ids) if i is not None and i in data]
     per_column = {
-        index: _column_values(column, shape, issue_ids, data)
+        index: _column_values(column, shape, issue_ids, data, distinct)
         for index, column in enumerate(columns)
         if column.is_total
     }
-    index_of_row = {row_id: i for i, row_id in enumerate(forest.row_ids)}
     return BoardTotals(
-        shape=shape, issue_ids=issue_ids, columns=per_column, index_of_row=index_of_row
+        shape=shape,
+        issue_ids=issue_ids,
+        columns=per_column,
+        index_of_row=RowIndex(forest.row_ids),
     )
 
 
-def board_shape(forest: ForestData) -> tuple[ForestShape, dict[int, int]]:
+def board_shape(forest: ForestData) -> tuple[ForestShape, Mapping[int, int]]:
     """Shape and row-ID index without totals (for views without totals columns)."""
-    shape = forest_shape(forest.depths)
-    return shape, {row_id: i for i, row_id in enumerate(forest.row_ids)}
+    return forest_shape(forest.depths), RowIndex(forest.row_ids)
 
 
 def rows_visible(

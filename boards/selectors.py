@@ -14,6 +14,7 @@ import json
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from django.conf import settings
@@ -33,8 +34,10 @@ from boards.columns import (
     totals_fields,
 )
 from boards.models import VIEW_LEVEL_NAMES, View, ViewLevel
+from boards.totals import ForestShape
 from hierarchies import access as hierarchies_access
 from hierarchies import selectors as hierarchies_selectors
+from hierarchies.forest import ITEM_ISSUE
 from hierarchies.generators import selectors as generator_selectors
 from hierarchies.models import Folder, GeneratorConfig, Level, Structure
 from hierarchies.permissions import Rule, rule_matches
@@ -42,6 +45,8 @@ from jira_sync import selectors as jira_selectors
 from jira_sync.client import JiraError, JiraRateLimited, JiraUnavailable
 from jira_sync.models import Tenant
 
+# Item type code -> 1 for issue rows (a stored forest's type codes are bytes).
+_ISSUE_MASK = bytes(int(code == ITEM_ISSUE) for code in range(256))
 # Issue data is fetched in slices so one slow or failing batch leaves the rest shown.
 FETCH_SLICE = 2000
 BUILTIN_VIEW_NAME = "Default columns"
@@ -266,6 +271,8 @@ def _labels(
     row_ids: Sequence[int],
     items: Sequence[int],
 ) -> dict[int, str]:
+    if "folder" not in types and "generator" not in types:
+        return {}
     folder_ids = {i for t, i in zip(types, items, strict=True) if t == "folder"}
     generator_ids = {i for t, i in zip(types, items, strict=True) if t == "generator"}
     names: dict[tuple[str, int], str] = {}
@@ -297,24 +304,28 @@ def board_forest_get(
     ``rows`` and ``seconds`` so far) or ``message`` (the last run stopped early, e.g. at
     the time or row limit, and this is a partial result)."""
     before = generator_selectors.generation_progress_get(structure=structure) or {}
-    effective = generator_selectors.structure_forest_effective(
+    effective = generator_selectors.structure_forest_effective_columns(
         structure=structure, account_id=account_id
     )
-    rows = effective.rows
-    row_ids = [r.row_id for r in rows]
-    types = [r.item_type for r in rows]
-    items = [r.item_id if isinstance(r.item_id, int) else 0 for r in rows]
+    row_ids = effective.row_ids
+    types = effective.item_types
+    # Only generated rows (groups) have non-numeric item IDs.
+    items: Sequence[int] = (
+        [i if isinstance(i, int) else 0 for i in effective.item_ids]
+        if any(effective.generated)
+        else effective.item_ids  # type: ignore[assignment]
+    )
     labels = _labels(structure, types, row_ids, items)
-    for r in rows:
-        if r.label:
-            labels[r.row_id] = r.label
+    for row_id, label in effective.labels.items():
+        if label:
+            labels[row_id] = label
     forest = board_lib.ForestData(
         version=effective.version,
         row_ids=row_ids,
-        depths=[r.depth for r in rows],
+        depths=effective.depths,
         item_types=types,
         item_ids=items,
-        generated=[r.generated for r in rows],
+        generated=effective.generated,
         labels=labels,
     )
     generation: dict[str, Any] = {}
@@ -373,10 +384,10 @@ def _totals_cache_key(
     digest.update(array("q", forest.row_ids).tobytes())
     digest.update(array("q", forest.item_ids).tobytes())
     digest.update(bytes(forest.depths))
-    digest.update("".join(t[:2] for t in forest.item_types).encode())
+    digest.update("\x00".join(forest.item_types).encode())
     digest.update(json.dumps(columns_json(columns), sort_keys=True).encode())
     generation = jira_selectors.search_generation_get(tenant=tenant)
-    return f"boards:v1:{tenant.client_key}:totals:{generation}:{digest.hexdigest()}"
+    return f"boards:v2:{tenant.client_key}:totals:{generation}:{digest.hexdigest()}"
 
 
 def _board_totals_get(
@@ -391,13 +402,19 @@ def _board_totals_get(
     key = _totals_cache_key(tenant, forest, view.columns)
     cached = cache.get(key)
     if cached is not None:
-        shape, index_of_row = board_lib.board_shape(forest)
+        # The key digests the depths, so the cached shape is this forest's.
+        parent, end = array("i"), array("i")
+        parent.frombytes(cached["parent"])
+        end.frombytes(cached["end"])
         columns = {
             int(index): board_lib.ColumnValues(values, total)
-            for index, (values, total) in cached.items()
+            for index, (values, total) in cached["columns"].items()
         }
         return board_lib.BoardTotals(
-            shape, forest.issue_ids(), columns, index_of_row
+            ForestShape(parent=parent.tolist(), end=end.tolist()),
+            forest.issue_ids(),
+            columns,
+            board_lib.RowIndex(forest.row_ids),
         ), ""
     issue_ids = [
         i
@@ -415,7 +432,11 @@ def _board_totals_get(
         # Derived from Jira data: kept no longer than the issue data itself.
         cache.set(
             key,
-            {i: (c.values, c.total) for i, c in totals.columns.items()},
+            {
+                "columns": {i: (c.values, c.total) for i, c in totals.columns.items()},
+                "parent": array("i", totals.shape.parent).tobytes(),
+                "end": array("i", totals.shape.end).tobytes(),
+            },
             settings.JIRA_CACHE_TTLS["issue"],
         )
     return totals, problem
@@ -688,10 +709,12 @@ def structures_containing_get(
     for structure_access in hierarchies_selectors.structure_list_for_viewer(
         tenant=tenant, account_id=account_id
     ):
-        forest = hierarchies_selectors.forest_rows_get(
+        forest = hierarchies_selectors.forest_columns_get(
             structure=structure_access.structure
         )
-        present = {r.item_id for r in forest.rows if r.item_type == 0} & wanted
+        present = wanted.intersection(
+            compress(forest.item_ids, bytes(forest.item_types).translate(_ISSUE_MASK))
+        )
         if present:
             hits.append(StructureHit(structure_access, len(present)))
     return hits

@@ -43,6 +43,29 @@ def forest_shape(depths: Sequence[int]) -> ForestShape:
     n = len(depths)
     parent = [ROOT] * n
     end = [n] * n
+    # Well-formed depths (every row at most one deeper than the row before, as the
+    # forest and the viewer rule keep them): the open rows are exactly one per depth
+    # above the next row, so the stack's length is the depth and one stack will do.
+    stack: list[int] = []
+    for i, depth in enumerate(depths):
+        open_rows = len(stack)
+        if depth > open_rows:
+            return _forest_shape_any(depths)
+        while open_rows > depth:
+            end[stack.pop()] = i
+            open_rows -= 1
+        if open_rows:
+            parent[i] = stack[-1]
+        stack.append(i)
+    return ForestShape(parent=parent, end=end)
+
+
+def _forest_shape_any(depths: Sequence[int]) -> ForestShape:
+    """`forest_shape` for depths that skip levels (the nearest shallower row is the
+    parent)."""
+    n = len(depths)
+    parent = [ROOT] * n
+    end = [n] * n
     stack: list[int] = []
     stack_depth: list[int] = []
     for i, depth in enumerate(depths):

@@ -626,6 +626,28 @@ def forest_for_viewer(
     return visible
 
 
+def viewer_columns_keep(
+    depths: Sequence[int],
+    hidden: Sequence[bool],
+) -> tuple[list[int], list[int]]:
+    """The viewer rule over parallel columns: the indices of the rows kept and their
+    new depths. `hidden[i]` says row i is an issue the viewer may not browse; its
+    visible descendants move up to the nearest visible ancestor, keeping their order
+    (`forest_for_viewer` on rows, as two int lists and no object per row)."""
+    keep: list[int] = []
+    new_depths: list[int] = []
+    stack: list[int] = []  # original depths of the visible ancestors of the next row
+    for index, (depth, gone) in enumerate(zip(depths, hidden, strict=True)):
+        while stack and stack[-1] >= depth:
+            stack.pop()
+        if gone:
+            continue
+        keep.append(index)
+        new_depths.append(len(stack))
+        stack.append(depth)
+    return keep, new_depths
+
+
 def forest_formula(rows: Iterable[Row]) -> str:
     """The incumbent's compact form: ``rowId:depth:item``, non-issues as ``type/id``."""
     parts = []

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from hierarchies import access, chunk_cache
-from hierarchies.forest import Forest, Row, forest_for_viewer, unpack_ids
+from hierarchies.forest import ITEM_ISSUE, Forest, Row, unpack_ids, viewer_columns_keep
 from hierarchies.models import (
     LEVEL_NAMES,
     Favorite,
@@ -48,6 +48,29 @@ class StructureAccess:
 class ViewerForest:
     version: int
     rows: list[Row]
+
+
+@dataclass(frozen=True)
+class ForestColumns:
+    """A forest as parallel lists in pre-order (no object per row): row IDs, depths,
+    item type codes (`hierarchies.forest.ITEM_TYPES`) and item IDs."""
+
+    version: int
+    row_ids: list[int]
+    depths: list[int]
+    item_types: list[int]
+    item_ids: list[int]
+
+    def __len__(self) -> int:
+        return len(self.row_ids)
+
+    def rows(self) -> list[Row]:
+        return [
+            Row(rid, dep, typ, iid)
+            for rid, dep, typ, iid in zip(
+                self.row_ids, self.depths, self.item_types, self.item_ids, strict=True
+            )
+        ]
 
 
 def _rules_of(structure: Structure) -> list[Rule]:
@@ -227,10 +250,11 @@ def forest_load(
     )
 
 
-def forest_rows_get(
+def forest_columns_get(
     *, structure: Structure, version: int | None = None
-) -> ViewerForest:
-    """All rows of the current or a past version, unfiltered (the app's own view)."""
+) -> ForestColumns:
+    """All rows of the current or a past version as columns, unfiltered (the app's
+    own view)."""
     if version is None or version == structure.version:
         manifest, next_row_id = bytes(structure.manifest), structure.next_row_id
         version = structure.version
@@ -244,7 +268,47 @@ def forest_rows_get(
     forest = forest_load(
         structure=structure, manifest=manifest, next_row_id=next_row_id
     )
-    return ViewerForest(version=version, rows=list(forest.rows()))
+    row_ids, depths, item_types, item_ids = forest.columns()
+    return ForestColumns(version, row_ids, depths, item_types, item_ids)
+
+
+def forest_rows_get(
+    *, structure: Structure, version: int | None = None
+) -> ViewerForest:
+    """All rows of the current or a past version, unfiltered (the app's own view)."""
+    columns = forest_columns_get(structure=structure, version=version)
+    return ViewerForest(version=columns.version, rows=columns.rows())
+
+
+def forest_columns_for_viewer(
+    *, tenant: Tenant, account_id: str, columns: ForestColumns
+) -> ForestColumns:
+    """The viewer rule on columns: issues the viewer can't browse are left out and
+    their visible descendants move up to the nearest visible ancestor. The browse
+    rights of the forest's issues come from `access.viewer_denied_issue_ids`; when the
+    viewer may browse every one of them the columns come back as they are."""
+    issue_ids = {
+        i
+        for t, i in zip(columns.item_types, columns.item_ids, strict=True)
+        if t == ITEM_ISSUE
+    }
+    denied = access.viewer_denied_issue_ids(
+        tenant=tenant, account_id=account_id, issue_ids=issue_ids
+    )
+    if not denied:
+        return columns
+    hidden = [
+        t == ITEM_ISSUE and i in denied
+        for t, i in zip(columns.item_types, columns.item_ids, strict=True)
+    ]
+    keep, depths = viewer_columns_keep(columns.depths, hidden)
+    return ForestColumns(
+        columns.version,
+        [columns.row_ids[k] for k in keep],
+        depths,
+        [columns.item_types[k] for k in keep],
+        [columns.item_ids[k] for k in keep],
+    )
 
 
 def forest_get_for_viewer(
@@ -252,15 +316,11 @@ def forest_get_for_viewer(
 ) -> ViewerForest:
     """The forest as this viewer sees it: issues they can't browse are left out and
     their visible descendants move up to the nearest visible ancestor."""
-    whole = forest_rows_get(structure=structure, version=version)
-    issue_ids = {r.item_id for r in whole.rows if r.item_type == 0}
-    browsable = access.viewer_browsable_issue_ids(
-        tenant=tenant, account_id=account_id, issue_ids=issue_ids
+    whole = forest_columns_get(structure=structure, version=version)
+    seen = forest_columns_for_viewer(
+        tenant=tenant, account_id=account_id, columns=whole
     )
-    return ViewerForest(
-        version=whole.version,
-        rows=forest_for_viewer(whole.rows, browsable_issue_ids=browsable),
-    )
+    return ViewerForest(version=seen.version, rows=seen.rows())
 
 
 def history_list(

@@ -155,6 +155,7 @@ JIRA_CACHE_TTLS: dict[str, int] = {
     "browse_permissions": 300,
     "search": 60,
     "generated_forest": 60,  # generated rows (IDs, group labels) of a structure
+    "viewer_denied": 60,  # which issues of a structure one viewer may not browse
 }
 # Concurrent misses of one entry wait at most this long for the first fetch to land.
 JIRA_CACHE_LOCK_TIMEOUT_S: float = env.float("JIRA_CACHE_LOCK_TIMEOUT_S", default=30.0)

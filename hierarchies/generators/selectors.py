@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from django.core.cache import caches
 
 from hierarchies import access
 from hierarchies import selectors as hierarchy_selectors
-from hierarchies.forest import ITEM_ISSUE, ITEM_TYPE_NAMES, Row, forest_for_viewer
+from hierarchies.forest import ITEM_ISSUE, ITEM_TYPE_NAMES, viewer_columns_keep
 from hierarchies.generators.engine import forest_generate
 from hierarchies.generators.jira_source import JiraSyncSource
 from hierarchies.generators.types import (
@@ -46,7 +47,6 @@ from hierarchies.models import GeneratedRowRule, Structure
 from jira_sync import selectors as jira_selectors
 
 CACHE_VERSION = "v1"
-_GROUP_CODE = 250  # a type code the viewer rule treats as "not an issue"
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,39 @@ class EffectiveViewerForest:
     rows: list[EffectiveRow]
     complete: bool
     message: str | None
+
+
+@dataclass(frozen=True)
+class EffectiveColumns:
+    """What a viewer sees of a structure as parallel lists in pre-order (one list per
+    field of `EffectiveRow`, no object per row); `labels` names group rows by row ID."""
+
+    version: int
+    row_ids: list[int]
+    depths: list[int]
+    item_types: list[str]
+    item_ids: list[int | str]
+    generated: list[bool]
+    labels: dict[int, str]
+    complete: bool
+    message: str | None
+
+    def __len__(self) -> int:
+        return len(self.row_ids)
+
+    def rows(self) -> list[EffectiveRow]:
+        labels = self.labels
+        return [
+            EffectiveRow(rid, dep, typ, iid, gen, labels.get(rid))
+            for rid, dep, typ, iid, gen in zip(
+                self.row_ids,
+                self.depths,
+                self.item_types,
+                self.item_ids,
+                self.generated,
+                strict=True,
+            )
+        ]
 
 
 def _time_limit_s() -> float:
@@ -116,12 +149,24 @@ def _moves(structure: Structure) -> list[MoveRule]:
     ]
 
 
-def _static_rows(rows: Sequence[Row]) -> list[StaticRow]:
+_TYPE_NAME_OF = [ITEM_TYPE_NAMES.get(code, "folder") for code in range(256)]
+_ISSUE_MASK = bytes(int(code == ITEM_ISSUE) for code in range(256))
+
+
+def _type_names(codes: Sequence[int]) -> list[str]:
+    return list(map(_TYPE_NAME_OF.__getitem__, codes))
+
+
+def _static_rows(stored: hierarchy_selectors.ForestColumns) -> list[StaticRow]:
     return [
-        StaticRow(
-            r.row_id, r.depth, ITEM_TYPE_NAMES.get(r.item_type, "folder"), r.item_id
+        StaticRow(rid, dep, typ, iid)
+        for rid, dep, typ, iid in zip(
+            stored.row_ids,
+            stored.depths,
+            _type_names(stored.item_types),
+            stored.item_ids,
+            strict=True,
         )
-        for r in rows
     ]
 
 
@@ -157,12 +202,12 @@ def structure_forest_generate(
     time_limit_s: float | None = None,
 ) -> GeneratedForest:
     """Run the generators of a structure now (no cache), with the app's rights."""
-    stored = hierarchy_selectors.forest_rows_get(structure=structure)
+    stored = hierarchy_selectors.forest_columns_get(structure=structure)
     specs = _specs(structure)
     return _generate(
         structure=structure,
         version=stored.version,
-        rows=_static_rows(stored.rows),
+        rows=_static_rows(stored),
         specs=specs,
         moves=_moves(structure),
         source=source,
@@ -259,11 +304,22 @@ def _generate(
 
 def structure_forest_generated(*, structure: Structure) -> GeneratedForest:
     """The generated forest (app's rights), from the cache or generated once for all."""
-    stored = hierarchy_selectors.forest_rows_get(structure=structure)
+    stored = hierarchy_selectors.forest_columns_get(structure=structure)
     specs = _specs(structure)
-    rows = _static_rows(stored.rows)
     if not specs:
-        return GeneratedForest(stored.version, _plain(rows), True, None, [])
+        return GeneratedForest(
+            stored.version, _plain(_static_rows(stored)), True, None, []
+        )
+    return _generated_with(structure=structure, stored=stored, specs=specs)
+
+
+def _generated_with(
+    *,
+    structure: Structure,
+    stored: hierarchy_selectors.ForestColumns,
+    specs: list[GeneratorSpec],
+) -> GeneratedForest:
+    """The generated forest of a structure that has generators (cache, lock, run)."""
     moves = _moves(structure)
     epoch = jira_selectors.search_generation_get(tenant=structure.tenant)
     key = _result_key(structure, stored.version, _config_digest(specs, moves), epoch)
@@ -289,7 +345,7 @@ def structure_forest_generated(*, structure: Structure) -> GeneratedForest:
         generated = _generate(
             structure=structure,
             version=stored.version,
-            rows=rows,
+            rows=_static_rows(stored),
             specs=specs,
             moves=moves,
             source=None,
@@ -308,54 +364,130 @@ def _plain(rows: list[StaticRow]) -> list[EffectiveRow]:
     ]
 
 
+def _columns_for_viewer(
+    columns: EffectiveColumns, denied_issue_ids: set[int] | frozenset[int]
+) -> EffectiveColumns:
+    """The hierarchies viewer rule on effective columns (issues in `denied_issue_ids`
+    go), in one pass over the rows; group rows left empty go too. Unchanged columns
+    come back as they are."""
+    types = columns.item_types
+    items = columns.item_ids
+    has_groups = "group" in types
+    if not has_groups and not denied_issue_ids:
+        return columns
+    hidden = [
+        t == "issue" and int(i) in denied_issue_ids
+        for t, i in zip(types, items, strict=True)
+    ]
+    keep, depths = viewer_columns_keep(columns.depths, hidden)
+    if has_groups:
+        # Walk backwards: a group row stays only if the next kept row is deeper.
+        kept: list[int] = []
+        kept_depths: list[int] = []
+        next_depth = -1
+        for index, depth in zip(reversed(keep), reversed(depths), strict=True):
+            if types[index] == "group" and next_depth <= depth:
+                continue
+            kept.append(index)
+            kept_depths.append(depth)
+            next_depth = depth
+        kept.reverse()
+        kept_depths.reverse()
+        keep, depths = kept, kept_depths
+    row_ids = [columns.row_ids[k] for k in keep]
+    labels = columns.labels
+    return EffectiveColumns(
+        version=columns.version,
+        row_ids=row_ids,
+        depths=depths,
+        item_types=[types[k] for k in keep],
+        item_ids=[items[k] for k in keep],
+        generated=[columns.generated[k] for k in keep],
+        labels={r: labels[r] for r in row_ids if r in labels} if labels else {},
+        complete=columns.complete,
+        message=columns.message,
+    )
+
+
+def _columns_of(generated: GeneratedForest) -> EffectiveColumns:
+    rows = generated.rows
+    return EffectiveColumns(
+        version=generated.version,
+        row_ids=[r.row_id for r in rows],
+        depths=[r.depth for r in rows],
+        item_types=[r.item_type for r in rows],
+        item_ids=[r.item_id for r in rows],
+        generated=[r.generated for r in rows],
+        labels={r.row_id: r.label for r in rows if r.label is not None},
+        complete=generated.complete,
+        message=generated.message,
+    )
+
+
 def effective_rows_for_viewer(
     rows: Sequence[EffectiveRow], browsable_issue_ids: set[int] | frozenset[int]
 ) -> list[EffectiveRow]:
     """The hierarchies viewer rule on effective rows; group rows left empty go too."""
-    by_id = {r.row_id: r for r in rows}
-    plain = [
-        Row(r.row_id, r.depth, ITEM_ISSUE, int(r.item_id))
-        if r.item_type == "issue"
-        else Row(r.row_id, r.depth, _GROUP_CODE, 0)
-        for r in rows
-    ]
-    visible = forest_for_viewer(plain, browsable_issue_ids=browsable_issue_ids)
-    out: list[EffectiveRow] = []
-    # Walk backwards: a group row stays only if the next kept row is deeper.
-    next_depth = -1
-    for row in reversed(visible):
-        original = by_id[row.row_id]
-        if original.item_type == "group" and next_depth <= row.depth:
-            continue
-        out.append(
-            EffectiveRow(
-                original.row_id,
-                row.depth,
-                original.item_type,
-                original.item_id,
-                original.generated,
-                original.label,
-            )
+    columns = _columns_of(GeneratedForest(0, list(rows), True, None, []))
+    denied = {
+        int(i)
+        for t, i in zip(columns.item_types, columns.item_ids, strict=True)
+        if t == "issue"
+    } - set(browsable_issue_ids)
+    return _columns_for_viewer(columns, denied).rows()
+
+
+def structure_forest_effective_columns(
+    *, structure: Structure, account_id: str
+) -> EffectiveColumns:
+    """What `account_id` sees of the structure (generated, then the viewer rule), as
+    columns. A structure without generators skips the generator machinery: its stored
+    forest is its generated forest."""
+    stored = hierarchy_selectors.forest_columns_get(structure=structure)
+    specs = _specs(structure)
+    if specs:
+        columns = _columns_of(
+            _generated_with(structure=structure, stored=stored, specs=specs)
         )
-        next_depth = row.depth
-    out.reverse()
-    return out
+        issue_ids = {
+            int(i)
+            for t, i in zip(columns.item_types, columns.item_ids, strict=True)
+            if t == "issue"
+        }
+    else:
+        item_ids: list[int | str] = list(stored.item_ids)
+        columns = EffectiveColumns(
+            version=stored.version,
+            row_ids=stored.row_ids,
+            depths=stored.depths,
+            item_types=_type_names(stored.item_types),
+            item_ids=item_ids,
+            generated=[False] * len(stored),
+            labels={},
+            complete=True,
+            message=None,
+        )
+        # Type codes are bytes: the issue rows' mask is one C-level translate.
+        is_issue = bytes(stored.item_types).translate(_ISSUE_MASK)
+        issue_ids = set(compress(stored.item_ids, is_issue))
+    denied = access.viewer_denied_issue_ids(
+        tenant=structure.tenant, account_id=account_id, issue_ids=issue_ids
+    )
+    return _columns_for_viewer(columns, denied)
 
 
 def structure_forest_effective(
     *, structure: Structure, account_id: str
 ) -> EffectiveViewerForest:
     """What `account_id` sees of the structure: generated, then the viewer rule."""
-    generated = structure_forest_generated(structure=structure)
-    issue_ids = {int(r.item_id) for r in generated.rows if r.item_type == "issue"}
-    browsable = access.viewer_browsable_issue_ids(
-        tenant=structure.tenant, account_id=account_id, issue_ids=issue_ids
+    columns = structure_forest_effective_columns(
+        structure=structure, account_id=account_id
     )
     return EffectiveViewerForest(
-        version=generated.version,
-        rows=effective_rows_for_viewer(generated.rows, browsable),
-        complete=generated.complete,
-        message=generated.message,
+        version=columns.version,
+        rows=columns.rows(),
+        complete=columns.complete,
+        message=columns.message,
     )
 
 

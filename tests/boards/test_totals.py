@@ -203,3 +203,25 @@ def test_aggregate_matches_a_naive_distinct_sum(forest, raw_values):
     everything = {i for i in issues if i in values}
     assert agg.total_sum == sum(values[i] for i in everything)
     assert agg.total_count == len(everything)
+
+
+def test_forest_shape_of_depths_that_skip_a_level_takes_the_nearest_shallower_row():
+    # A row two levels deeper than the one before (not made by the forest itself)
+    # still gets the nearest shallower row as its parent.
+    shape = forest_shape([0, 2, 2, 1, 3, 0])
+    assert shape.parent == [ROOT, 0, 0, 0, 3, ROOT]
+    assert shape.end == [5, 2, 3, 5, 5, 6]
+
+
+@given(st.lists(st.integers(0, 4), max_size=60))
+def test_forest_shape_parent_is_the_nearest_earlier_shallower_row(depths):
+    shape = forest_shape(depths)
+    for i, depth in enumerate(depths):
+        expected = ROOT
+        for j in reversed(range(i)):
+            if depths[j] < depth:
+                expected = j
+                break
+        assert shape.parent[i] == expected
+        later = [k for k in range(i + 1, len(depths)) if depths[k] <= depth]
+        assert shape.end[i] == (later[0] if later else len(depths))

@@ -27,6 +27,7 @@ from hierarchies.forest import (
     actions_parse,
     forest_for_viewer,
     forest_formula,
+    viewer_columns_keep,
 )
 
 
@@ -404,3 +405,23 @@ def test_viewer_forest_keeps_invariants_and_order(data, count, hidden):
         r.row_id for r in rows if r.item_type != ITEM_ISSUE or r.item_id in browsable
     ]
     assert all(r.item_id in browsable for r in seen if r.item_type == ITEM_ISSUE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), count=st.integers(0, 40), hidden=st.sets(st.integers(1, 9)))
+def test_viewer_rule_on_columns_gives_the_same_rows_as_on_row_objects(
+    data, count, hidden
+):
+    forest, _ = run_drawn(data, count)
+    rows = list(forest.rows())
+    browsable = set(range(1, 10)) - hidden
+    row_ids, depths, types, items = forest.columns()
+    hidden = [
+        t == ITEM_ISSUE and i not in browsable
+        for t, i in zip(types, items, strict=True)
+    ]
+    keep, new_depths = viewer_columns_keep(depths, hidden)
+    assert [
+        Row(row_ids[k], d, types[k], items[k])
+        for k, d in zip(keep, new_depths, strict=True)
+    ] == forest_for_viewer(rows, browsable_issue_ids=browsable)
