@@ -235,17 +235,20 @@ class Forest:
         **kwargs: Any,
     ) -> Forest:
         """From stored chunks in manifest order: ``(chunk_id, size, payload)``."""
-        parts = [chunk_decode(data, size) for _, size, data in chunks]
-        return cls(
-            rid=b"".join(p[0] for p in parts),
-            iid=b"".join(p[1] for p in parts),
-            dep=b"".join(p[2] for p in parts),
-            typ=b"".join(p[3] for p in parts),
+        # Each column is joined straight from views of the payloads: one copy per byte.
+        views = [(memoryview(data), size) for _, size, data in chunks]
+        rid = bytearray().join([v[: 8 * n] for v, n in views])
+        iid = bytearray().join([v[8 * n : 16 * n] for v, n in views])
+        dep = bytearray().join([v[16 * n : 17 * n] for v, n in views])
+        typ = bytearray().join([v[17 * n : 18 * n] for v, n in views])
+        forest = cls(
             next_row_id=next_row_id,
             chunk_ids=[c[0] for c in chunks],
             chunk_sizes=[c[1] for c in chunks],
             **kwargs,
         )
+        forest._rid, forest._iid, forest._dep, forest._typ = rid, iid, dep, typ
+        return forest
 
     # reading -----------------------------------------------------------------------
 
