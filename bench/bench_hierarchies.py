@@ -5,15 +5,18 @@ grandchildren each). Measured, median of several runs, each side through its usu
 
 * read the whole forest (ours: structure row + chunks → columns; peers: one ordered
   ``values_list``);
-* move a 1,000-row subtree under another root and back (ours: ``forest_update``,
-  with locking, versioning, history and audit; peers: ``move``/``move_to``);
+* move a 1,000-row subtree under another root and back (ours: read the structure row
+  as a request does, then ``forest_update``, with the version check, history and audit;
+  peers: look up the two nodes, then ``move``/``move_to``); every write, ours and the
+  peers', is one transaction and the time includes its commit;
 * insert 1,000 rows in one batch (ours: one ``forest_update``; treebeard: ``load_bulk``;
   mptt: creates in one transaction);
 * undo that insert (ours: ``forest_undo``; peers have no undo: deleting the 1,000 rows).
 
-Ours is measured twice: as deployed (the per-process cache of immutable chunks is warm,
-as it is when a worker serves successive edits of a structure; the ratio lines with
-targets) and cold (cache emptied before every operation: every chunk read from
+The sides take turns within every round (ours, ours cold, treebeard, mptt), and moves
+are sampled ten times per side. Ours is measured twice: as deployed (the per-process
+cache of immutable chunks is warm, as it is when a worker serves successive edits of a
+structure; the ratio lines with targets) and cold (cache emptied before every operation: every chunk read from
 PostgreSQL; reported as ``*_cold_vs_*`` without a target).
 
 Runs in its own database (created and dropped here) with ``bench.settings_bench``:
@@ -24,6 +27,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import django
@@ -162,10 +166,15 @@ class Ours:
 
     def _update(self, actions: list[Any]) -> None:
         from hierarchies import services
+        from hierarchies.models import Structure
 
         self._prepare()
+        # As a request does (and as the peers look up their nodes): the structure row
+        # is read fresh, not reused from the previous write.
+        structure = Structure.objects.get(pk=self.structure.pk)
+        structure.tenant = self.structure.tenant
         result = services.forest_update(
-            structure=self.structure,
+            structure=structure,
             actor="bench",
             version=self.version,
             actions=actions,
@@ -364,21 +373,56 @@ def _reset_sequence(table: str) -> None:
 # --- measuring -----------------------------------------------------------------------
 
 
-def measure(side: Any, reads: int = 5, rounds: int = 3) -> dict[str, float]:
-    read = median([timed(side.read) for _ in range(reads)])
-    moves: list[float] = []
+class Cold:
+    """Ours with the process chunk cache emptied before every operation."""
+
+    name = "ours_cold"
+
+    def __init__(self, ours: Ours) -> None:
+        self._ours = ours
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        self._ours.cold = True
+        try:
+            return fn()
+        finally:
+            self._ours.cold = False
+
+    def read(self) -> int:
+        return int(self._call(self._ours.read))
+
+    def move(self, there: bool) -> None:
+        self._call(lambda: self._ours.move(there))
+
+    def insert(self) -> None:
+        self._call(self._ours.insert)
+
+    def undo(self) -> None:
+        self._call(self._ours.undo)
+
+
+def measure(
+    sides: dict[str, Any], reads: int = 5, move_rounds: int = 5, rounds: int = 3
+) -> dict[str, dict[str, float]]:
+    """Median per side and operation; the sides take turns within every round, so a
+    change in the machine's load during the run affects them alike."""
+    samples: dict[str, dict[str, list[float]]] = {
+        name: {"read": [], "move": [], "insert": [], "undo": []} for name in sides
+    }
+    for _ in range(reads):
+        for name, side in sides.items():
+            samples[name]["read"].append(timed(side.read))
+    for _ in range(move_rounds):
+        for name, side in sides.items():
+            samples[name]["move"].append(timed(partial(side.move, True)))
+            samples[name]["move"].append(timed(partial(side.move, False)))
     for _ in range(rounds):
-        moves.append(timed(lambda: side.move(True)))
-        moves.append(timed(lambda: side.move(False)))
-    inserts, undos = [], []
-    for _ in range(rounds):
-        inserts.append(timed(side.insert))
-        undos.append(timed(side.undo))
+        for name, side in sides.items():
+            samples[name]["insert"].append(timed(side.insert))
+            samples[name]["undo"].append(timed(side.undo))
     return {
-        "read": read,
-        "move": median(moves),
-        "insert": median(inserts),
-        "undo": median(undos),
+        name: {op: median(values) for op, values in ops.items()}
+        for name, ops in samples.items()
     }
 
 
@@ -389,13 +433,12 @@ def results_for(label: str, size: int) -> list[dict[str, Any]]:
     shape = forest_shape(size)
     ours = Ours(shape)
     assert ours.read() == size
-    figures = {"ours": measure(ours)}
-    ours.cold = True
-    figures["ours_cold"] = measure(ours)
+    sides: dict[str, Any] = {"ours": ours, "ours_cold": Cold(ours)}
     for peer_class in (Treebeard, Mptt):
         peer = peer_class(shape)
         assert peer.read() == size
-        figures[peer.name] = measure(peer)
+        sides[peer.name] = peer
+    figures = measure(sides)
     out: list[dict[str, Any]] = []
     for op in ("read", "move", "insert", "undo"):
         out.append(
