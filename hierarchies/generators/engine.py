@@ -37,10 +37,13 @@ Rules (issue 7, after the incumbent's documented behaviour):
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from hierarchies.generators.types import (
@@ -216,7 +219,43 @@ def forest_generate(
             progress=progress,
         ),
     )
-    return run.execute(rows, generators, moves)
+    with _cyclic_gc_paused():
+        try:
+            return run.execute(rows, generators, moves)
+        finally:
+            run.release()
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a forest is generated.
+
+    A generation allocates a few hundred thousand objects that all stay alive until
+    it returns (rows, issue data, keys), so every collection it triggers scans the
+    whole heap and frees nothing: on a warm run of 30,000 rows that was 3-4 full
+    collections, a third of the time. Reference counting still frees everything
+    acyclic; the run's own cycles are broken by `_Run.release`. Concurrent runs
+    (threads) share one pause: the collector comes back when the last one ends, in
+    the state it was in before the first.
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 class _Run:
@@ -230,6 +269,18 @@ class _Run:
         self.current: _Generator | None = None
 
     # ---- driver --------------------------------------------------------------
+
+    def release(self) -> None:
+        """Break the tree's parent/child cycles so reference counting frees it now,
+        without waiting for (or feeding) the cyclic collector."""
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            node.children = []
+            node.parent = None
+            node.owner = None
+        self.field_data = {}
 
     def execute(
         self,
