@@ -267,6 +267,8 @@ class _Run:
         self.field_data: dict[int, IssueData] = {}
         self.fields_all: list[str] = []
         self.current: _Generator | None = None
+        self._sort_keys: dict[int, Callable[[_Node], _SortKey | None]] = {}
+        self._loaded_scopes: set[int] = set()
 
     # ---- driver --------------------------------------------------------------
 
@@ -488,17 +490,20 @@ class _Run:
         self.budget.check_time()
 
         next_frontier: list[tuple[_Node, list[tuple[_Generator, int, int]]]] = []
-        for node, applicable in frontier:
-            issue_id = int(node.item_id)
-            # Most rows of a big forest get no children: the sets below are built
-            # only for rows that have candidates.
-            existing: set[int] | None = None
-            ancestors: set[int] = set()
-            child_applicable: list[tuple[_Generator, int, int]] = []
-            for gen, _base, _levels in applicable:
-                started = self.budget.clock()
-                try:
-                    candidates = self._extend_candidates(gen, issue_id, data, children)
+        candidates_of = self._extend_candidates
+        add = self._add
+        added: dict[int, int] = dict.fromkeys(involved, 0)
+        started = self.budget.clock()
+        try:
+            for node, applicable in frontier:
+                issue_id = int(node.item_id)
+                # Most rows of a big forest get no children: the sets below are built
+                # only for rows that have candidates.
+                existing: set[int] | None = None
+                ancestors: set[int] = set()
+                child_applicable: list[tuple[_Generator, int, int]] = []
+                for gen, _base, _levels in applicable:
+                    candidates = candidates_of(gen, issue_id, data, children)
                     if not candidates:
                         continue
                     if existing is None:
@@ -511,17 +516,27 @@ class _Run:
                         child_applicable = [
                             c for c in applicable if node.depth + 1 - c[1] <= c[2]
                         ]
+                    rows = 0
                     for child_id in candidates:
                         if child_id in existing or child_id in ancestors:
                             continue
-                        child = self._add(node, "issue", child_id, "extend")
+                        child = add(node, "issue", child_id, "extend")
                         node.children.append(child)
                         existing.add(child_id)
-                        gen.report.rows += 1
+                        rows += 1
                         if child_applicable:
                             next_frontier.append((child, child_applicable))
-                finally:
-                    self._timed(gen, started)
+                    gen.report.rows += rows
+                    added[gen.spec.id] += rows
+        finally:
+            # One clock reading for the wave, not two per row and extender: the
+            # time is shared by the rows each extender added (evenly if none).
+            spent = self.budget.clock() - started
+            total = sum(added.values())
+            for gen_id, rows in added.items():
+                involved[gen_id].report.seconds += (
+                    spent * rows / total if total else spent / len(added)
+                )
         return next_frontier
 
     @staticmethod
@@ -533,18 +548,19 @@ class _Run:
     ) -> Sequence[int]:
         kind = gen.kind
         if kind == "extend.children":
-            return children.get(issue_id, [])
+            return children.get(issue_id, ())
         issue = data.get(issue_id)
         if issue is None:
             return ()
         if kind == "extend.subtasks":
             return issue.subtask_ids
-        if not issue.links or gen.link is None:
+        links = issue.links
+        if not links or gen.link is None:
             return ()
         type_id, direction = gen.link
         return [
             link.issue_id
-            for link in issue.links
+            for link in links
             if link.type_id == type_id and link.direction == direction
         ]
 
@@ -610,7 +626,14 @@ class _Run:
 
     def _load_fields(self, gens: list[_Generator]) -> None:
         fields = self.fields_all
-        scopes: dict[int, _Node] = {id(g.parent): g.parent for g in gens}
+        # Scopes loaded already (the groupers load their sorters' too) are skipped:
+        # after the group stage no new issue enters a scope, only copies.
+        scopes: dict[int, _Node] = {
+            id(g.parent): g.parent
+            for g in gens
+            if id(g.parent) not in self._loaded_scopes
+        }
+        self._loaded_scopes.update(scopes)
         ids: set[int] = set()
         for scope in scopes.values():
             ids |= self._scope_issue_ids(scope)
@@ -715,32 +738,68 @@ class _Run:
             self.budget.report("sort", gen.spec.id)
 
     def _sort_children(self, node: _Node, sorters: list[_Generator]) -> None:
-        slots = [i for i, c in enumerate(node.children) if c.item_type == "issue"]
+        children = node.children
+        slots = [i for i, c in enumerate(children) if c.item_type == "issue"]
         if len(slots) < 2:
             return
-        items = [node.children[i] for i in slots]
+        items = [children[i] for i in slots]
         for gen in reversed(sorters):  # bottom to top: the top sorter is primary
-            keyed = [(self._sort_key(gen, n), n) for n in items]
-            present = [kn for kn in keyed if kn[0] is not None]
-            missing = [kn[1] for kn in keyed if kn[0] is None]
+            key_of = self._sort_key_of(gen)
+            present: list[tuple[_SortKey, _Node]] = []
+            missing: list[_Node] = []
+            for item in items:
+                key = key_of(item)
+                if key is None:
+                    missing.append(item)
+                else:
+                    present.append((key, item))
             present.sort(
-                key=lambda kn: kn[0],  # type: ignore[arg-type,return-value]
-                reverse=gen.config.get("direction", "asc") == "desc",
+                key=_first, reverse=gen.config.get("direction", "asc") == "desc"
             )
-            items = [kn[1] for kn in present] + missing
+            items = [kn[1] for kn in present]
+            items += missing
         for i, item in zip(slots, items, strict=True):
-            node.children[i] = item
+            children[i] = item
 
-    def _sort_key(
-        self, gen: _Generator, node: _Node
-    ) -> tuple[tuple[int, SortValue], ...] | None:
+    def _sort_key_of(self, gen: _Generator) -> Callable[[_Node], _SortKey | None]:
+        """The sort key of a row for `gen` (None: no value), made once per sorter.
+
+        Issues share their FieldValue tuples (the source builds equal values once),
+        so each distinct tuple's key is computed once, not once per row.
+        """
+        found = self._sort_keys.get(gen.spec.id)
+        if found is not None:
+            return found
+        data = self.field_data
         if gen.spec.kind == "sort.rank":
-            issue = self.field_data.get(int(node.item_id))
-            return ((1, issue.rank),) if issue is not None and issue.rank else None
-        values = self._values(node, str(gen.config["fieldId"]))
-        if not values:
-            return None
-        return min(_sortable(v.order) for v in values)
+
+            def rank_key(node: _Node) -> _SortKey | None:
+                issue = data.get(int(node.item_id))
+                return ((1, issue.rank),) if issue is not None and issue.rank else None
+
+            self._sort_keys[gen.spec.id] = rank_key
+            return rank_key
+        field_id = str(gen.config["fieldId"])
+        memo: dict[int, tuple[tuple[FieldValue, ...], _SortKey]] = {}
+
+        def field_key(node: _Node) -> _SortKey | None:
+            issue = data.get(int(node.item_id))
+            if issue is None:
+                return None
+            values = issue.fields.get(field_id, ())
+            if not values:
+                return None
+            hit = memo.get(id(values))
+            if hit is None:
+                # The tuple is kept with its key, so its id cannot be reused.
+                hit = memo[id(values)] = (
+                    values,
+                    min(_sortable(v.order) for v in values),
+                )
+            return hit[1]
+
+        self._sort_keys[gen.spec.id] = field_key
+        return field_key
 
     # ---- manual moves --------------------------------------------------------
 
@@ -775,22 +834,27 @@ class _Run:
 
     def _flatten(self) -> list[EffectiveRow]:
         out: list[EffectiveRow] = []
+        append = out.append
         used: set[int] = set()
+        row_id_of = _generated_row_id
+        row = EffectiveRow
+        generated_origins = ("insert", "extend", "group")
         for node, depth, parent_row in _walk_output(self.root):
-            if node.origin == "static":
+            origin = node.origin
+            if origin == "static":
                 row_id = node.row_id
             else:
-                row_id = _generated_row_id(parent_row, node, used)
-            node.row_id = row_id
+                row_id = row_id_of(parent_row, node, used)
+                node.row_id = row_id
             used.add(row_id)
-            out.append(
-                EffectiveRow(
-                    row_id=row_id,
-                    depth=depth,
-                    item_type=node.item_type,
-                    item_id=node.item_id,
-                    generated=node.generated,
-                    label=node.label,
+            append(
+                row(
+                    row_id,
+                    depth,
+                    node.item_type,
+                    node.item_id,
+                    origin in generated_origins,
+                    node.label,
                 )
             )
         return out
@@ -864,6 +928,13 @@ def _group_containers(scope: _Node) -> list[_Node]:
     return out
 
 
+_SortKey = tuple[tuple[int, SortValue], ...]
+
+
+def _first(pair: tuple[_SortKey, _Node]) -> _SortKey:
+    return pair[0]
+
+
 def _sortable(order: tuple[SortValue, ...]) -> tuple[tuple[int, SortValue], ...]:
     """Numbers before text, text case-insensitive: values of one field always compare."""
     return tuple(
@@ -883,10 +954,13 @@ def _walk_output(root: _Node) -> Iterator[tuple[_Node, int, int]]:
         stack.extend((c, depth + 1, node.row_id) for c in reversed(node.children))
 
 
+_blake2b = hashlib.blake2b
+
+
 def _generated_row_id(parent_row: int, node: _Node, used: set[int]) -> int:
     """A negative row ID derived from the row's place, stable across regenerations."""
     key = f"{parent_row}/{node.item_type}/{node.item_id}".encode()
-    value = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+    value = int.from_bytes(_blake2b(key, digest_size=8).digest(), "big")
     row_id = -((value & ((1 << 52) - 1)) + 1)
     while row_id in used:  # the same item twice under one parent, or a collision
         row_id = row_id - 1 if row_id > -(1 << 53) + 1 else -1
