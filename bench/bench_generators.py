@@ -138,19 +138,20 @@ def _measure(sim: SimulatorHandle, tenant: Tenant, keys: list[str]) -> None:
     sim.reset_call_counts()
     warm, _ = run(tenant, full)
     assert warm.rows == cold.rows
+    warm_calls = sim.call_counts()
     emit(
         f"hierarchies.generate_warm.{size}",
-        _warm_median(tenant, full, 3),
+        _warm_median(sim, tenant, full, 3)[0],
         "s",
         "report (median of 3 warm runs)",
         None,
     )
     emit(
         f"hierarchies.generate_warm.rest_calls.{size}",
-        sum(sim.call_counts().values()),
+        sum(warm_calls.values()),
         "calls",
         "0",
-        not sim.call_counts(),
+        not warm_calls,
     )
 
     # About 30,000 rows: the first projects only, warm cache.
@@ -158,21 +159,53 @@ def _measure(sim: SimulatorHandle, tenant: Tenant, keys: list[str]) -> None:
         part = specs(keys[:n])
         forest, _ = run(tenant, part)  # warms any missing entries
         if forest.report.rows <= 31_000:
-            median = _warm_median(tenant, part, WARM_RUNS)
+            size = f"{forest.report.rows // 1000}k"
+            median, cpu = _warm_median(sim, tenant, part, WARM_RUNS)
             emit(
-                f"hierarchies.generate_warm.{forest.report.rows // 1000}k",
+                f"hierarchies.generate_warm.{size}",
                 median,
                 "s",
                 f"< 1 (median of {WARM_RUNS} warm runs)",
                 median < 1.0,
             )
+            emit(
+                f"hierarchies.generate_warm.cpu.{size}",
+                cpu,
+                "s",
+                f"report (process CPU time, median of the same {WARM_RUNS} runs:"
+                " wall time minus waiting for a shared CPU)",
+                None,
+            )
             _measure_result_cache(tenant, forest)
             break
 
 
-def _warm_median(tenant: Tenant, gens: dict[int, GeneratorSpec], runs: int) -> float:
-    """Median wall time of `runs` full regenerations on the warm Jira cache."""
-    return statistics.median(run(tenant, gens)[1] for _ in range(runs))
+def _warm_median(
+    sim: SimulatorHandle, tenant: Tenant, gens: dict[int, GeneratorSpec], runs: int
+) -> tuple[float, float]:
+    """Median wall and CPU time of `runs` full regenerations on the warm Jira cache.
+
+    Every generator runs each time; only the Jira data comes from the cache. A run
+    that had to ask Jira (an entry reached its TTL meanwhile: issue entries live 60 s
+    and the cold run alone can take that long) was not warm: it is not counted, and
+    the entries it refreshed make the next one warm.
+    """
+    walls: list[float] = []
+    cpus: list[float] = []
+    not_warm = 0
+    while len(walls) < runs:
+        sim.reset_call_counts()
+        cpu_started = time.process_time()
+        _, seconds = run(tenant, gens)
+        cpu = time.process_time() - cpu_started
+        if sim.call_counts():
+            not_warm += 1
+            if not_warm > runs:
+                raise RuntimeError("the Jira cache does not stay warm between runs")
+            continue
+        walls.append(seconds)
+        cpus.append(cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def _measure_result_cache(tenant: Tenant, forest: EffectiveForest) -> None:
