@@ -278,10 +278,8 @@ class _Run:
         stack = [self.root]
         while stack:
             node = stack.pop()
-            stack.extend(node.children)
-            node.children = []
-            node.parent = None
-            node.owner = None
+            stack += node.children
+            node.children = []  # what is left points up only: no cycle
         self.field_data = {}
 
     def execute(
@@ -502,8 +500,19 @@ class _Run:
                 existing: set[int] | None = None
                 ancestors: set[int] = set()
                 child_applicable: list[tuple[_Generator, int, int]] = []
+                issue = data.get(issue_id)
+                subtasks = issue.subtask_ids if issue is not None else ()
+                has_links = issue is not None and bool(issue.links)
                 for gen, _base, _levels in applicable:
-                    candidates = candidates_of(gen, issue_id, data, children)
+                    # The common cases inline (60,000 calls on a 30k-row forest).
+                    kind = gen.kind
+                    candidates: Sequence[int]
+                    if kind == "extend.subtasks":
+                        candidates = subtasks
+                    elif kind == "extend.links" and not has_links:
+                        continue
+                    else:
+                        candidates = candidates_of(gen, issue_id, data, children)
                     if not candidates:
                         continue
                     if existing is None:
