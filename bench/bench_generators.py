@@ -172,8 +172,8 @@ def _measure(sim: SimulatorHandle, tenant: Tenant, keys: list[str]) -> None:
                 f"hierarchies.generate_warm.cpu.{size}",
                 cpu,
                 "s",
-                f"report (process CPU time, median of the same {WARM_RUNS} runs:"
-                " wall time minus waiting for a shared CPU)",
+                f"report (this process's CPU time, median of the same {WARM_RUNS}"
+                " runs: without Redis's own work and waiting for a shared CPU)",
                 None,
             )
             _measure_result_cache(tenant, forest)
