@@ -99,7 +99,7 @@ def get_many(keys: Sequence[str]) -> dict[str, Any]:
 
 
 def get_list(keys: Sequence[str]) -> list[Any]:
-    """The cached value of each of `keys` (distinct), in order; None where absent.
+    """The cached value of each of `keys`, in order; None where absent.
 
     For big batches read in a loop (a warm regeneration reads 30,000 issues): no
     intermediate dict, values decoded in one pass per MGET.
