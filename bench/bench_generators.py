@@ -4,11 +4,14 @@ Structure: JQL over several projects (no sub-tasks) + extend sub-tasks + extend 
 links 3 levels + group by status + sort by priority. Measured: wall time with a cold
 and a warm Jira cache, REST calls against the minimum, peak memory (tracemalloc).
 Targets: 50,000+ rows without failing; a warm regeneration of 30,000 rows under 1 s.
+Warm figures are the median of WARM_RUNS full regenerations (every generator runs on
+the cached Jira data; the result cache is not used), each timed on its own.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import time
 import tracemalloc
 import uuid
@@ -30,6 +33,7 @@ ISSUES = 50_000
 SECRET = "bench-generators-secret-0123456789abcdef"  # noqa: S105 (simulator only)
 BLOCKS = 10000
 SUBTASK_TYPE = "Sub-task"
+WARM_RUNS = 7  # warm regenerations timed per figure; the median is reported
 
 
 RESULTS: list[dict[str, Any]] = []
@@ -132,15 +136,22 @@ def _measure(sim: SimulatorHandle, tenant: Tenant, keys: list[str]) -> None:
         None,
     )
     sim.reset_call_counts()
-    warm, warm_s = run(tenant, full)
+    warm, _ = run(tenant, full)
     assert warm.rows == cold.rows
-    emit(f"hierarchies.generate_warm.{size}", warm_s, "s", "report", None)
+    warm_calls = sim.call_counts()
+    emit(
+        f"hierarchies.generate_warm.{size}",
+        _warm_median(sim, tenant, full, 3)[0],
+        "s",
+        "report (median of 3 warm runs)",
+        None,
+    )
     emit(
         f"hierarchies.generate_warm.rest_calls.{size}",
-        sum(sim.call_counts().values()),
+        sum(warm_calls.values()),
         "calls",
         "0",
-        not sim.call_counts(),
+        not warm_calls,
     )
 
     # About 30,000 rows: the first projects only, warm cache.
@@ -148,16 +159,53 @@ def _measure(sim: SimulatorHandle, tenant: Tenant, keys: list[str]) -> None:
         part = specs(keys[:n])
         forest, _ = run(tenant, part)  # warms any missing entries
         if forest.report.rows <= 31_000:
-            best = min(run(tenant, part)[1] for _ in range(3))
+            size = f"{forest.report.rows // 1000}k"
+            median, cpu = _warm_median(sim, tenant, part, WARM_RUNS)
             emit(
-                f"hierarchies.generate_warm.{forest.report.rows // 1000}k",
-                best,
+                f"hierarchies.generate_warm.{size}",
+                median,
                 "s",
-                "< 1",
-                best < 1.0,
+                f"< 1 (median of {WARM_RUNS} warm runs)",
+                median < 1.0,
+            )
+            emit(
+                f"hierarchies.generate_warm.cpu.{size}",
+                cpu,
+                "s",
+                f"report (this process's CPU time, median of the same {WARM_RUNS}"
+                " runs: without Redis's own work and waiting for a shared CPU)",
+                None,
             )
             _measure_result_cache(tenant, forest)
             break
+
+
+def _warm_median(
+    sim: SimulatorHandle, tenant: Tenant, gens: dict[int, GeneratorSpec], runs: int
+) -> tuple[float, float]:
+    """Median wall and CPU time of `runs` full regenerations on the warm Jira cache.
+
+    Every generator runs each time; only the Jira data comes from the cache. A run
+    that had to ask Jira (an entry reached its TTL meanwhile: issue entries live 60 s
+    and the cold run alone can take that long) was not warm: it is not counted, and
+    the entries it refreshed make the next one warm.
+    """
+    walls: list[float] = []
+    cpus: list[float] = []
+    not_warm = 0
+    while len(walls) < runs:
+        sim.reset_call_counts()
+        cpu_started = time.process_time()
+        _, seconds = run(tenant, gens)
+        cpu = time.process_time() - cpu_started
+        if sim.call_counts():
+            not_warm += 1
+            if not_warm > runs:
+                raise RuntimeError("the Jira cache does not stay warm between runs")
+            continue
+        walls.append(seconds)
+        cpus.append(cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def _measure_result_cache(tenant: Tenant, forest: EffectiveForest) -> None:

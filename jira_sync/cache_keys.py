@@ -26,7 +26,12 @@ def issue_compact(client_key: str, issue_id: int) -> str:
     Its own versioned kind: bump `c2` when the entry's envelope changes; the projection
     inside carries its caller's tag, so a caller's format change is a miss, not an error.
     """
-    return f"{tenant_prefix(client_key)}issue_compact:c2:{int(issue_id)}"
+    return f"{issue_compact_prefix(client_key)}{int(issue_id)}"
+
+
+def issue_compact_prefix(client_key: str) -> str:
+    """`issue_compact(client_key, i)` is this prefix + `str(i)` (for building many)."""
+    return f"{tenant_prefix(client_key)}issue_compact:c2:"
 
 
 def fields(client_key: str) -> str:

@@ -92,21 +92,41 @@ def _fast_mget(
 
 def get_many(keys: Sequence[str]) -> dict[str, Any]:
     """Cached values of `keys` that exist (one MGET per 2000 keys)."""
-    cache = jira_cache()
-    found: dict[str, Any] = {}
     unique = list(dict.fromkeys(keys))
+    return {
+        k: v for k, v in zip(unique, get_list(unique), strict=True) if v is not None
+    }
+
+
+def get_list(keys: Sequence[str]) -> list[Any]:
+    """The cached value of each of `keys`, in order; None where absent.
+
+    For big batches read in a loop (a warm regeneration reads 30,000 issues): no
+    intermediate dict, values decoded in one pass per MGET.
+    """
+    cache = jira_cache()
     fast = _fast_mget(cache)
     if fast is None:
-        for chunk in _chunks(unique):
-            found.update(cache.get_many(chunk))
-        return found
+        out: list[Any] = []
+        for chunk in _chunks(keys):
+            found = cache.get_many(chunk)
+            out += [found.get(k) for k in chunk]
+        return out
     redis, prefix, decode = fast
-    for chunk in _chunks(unique):
-        values = redis.mget([prefix + k for k in chunk])
-        for key, value in zip(chunk, values, strict=True):
-            if value is not None:
-                found[key] = decode(value)
-    return found
+    loads = pickle.loads
+    values: list[Any] = []
+    for chunk in _chunks(keys):
+        values += redis.mget([prefix + k for k in chunk])
+    # django-redis stores ints as digits and everything else pickled (protocol 2+
+    # output starts with 0x80); anything else goes through its own decode.
+    return [
+        None
+        if v is None
+        else loads(v)  # our own cache entries
+        if isinstance(v, bytes) and v[:1] == b"\x80"
+        else decode(v)
+        for v in values
+    ]
 
 
 def set_many(data: Mapping[str, Any], ttl: int) -> None:

@@ -50,7 +50,7 @@ def jira_client_for(tenant: Tenant) -> JiraClient:
 
 
 def _ids(issue_ids: Iterable[int]) -> list[int]:
-    return list(dict.fromkeys(int(i) for i in issue_ids))
+    return list(dict.fromkeys(map(int, issue_ids)))
 
 
 # ---- issues --------------------------------------------------------------------------
@@ -140,14 +140,13 @@ def issues_projected_get(
     prefix = f"{projection}|"
     tag = prefix + ",".join(wanted)
     client_key = tenant.client_key
-    key_of = {cache_keys.issue_compact(client_key, i): i for i in ids}
-    cached = cache_store.get_many(list(key_of))
+    key_prefix = cache_keys.issue_compact_prefix(client_key)
+    cached = cache_store.get_list([f"{key_prefix}{i}" for i in ids])
     out: dict[int, Any] = {}
     missing: list[int] = []
     covered: set[str] = set(wanted)
     usable: dict[str, bool] = {tag: True}
-    for key, issue_id in key_of.items():
-        entry = cached.get(key)
+    for issue_id, entry in zip(ids, cached, strict=True):
         if entry is not None:
             entry_tag = entry[0]
             ok = usable.get(entry_tag)

@@ -136,13 +136,16 @@ def compact_issue(issue: JiraIssue, fields: Sequence[str]) -> CompactIssue:
 
 
 class _CompactDecoder:
-    """CompactIssue -> IssueData; equal values and links are built once per call."""
+    """CompactIssue -> IssueData; equal values, links and field maps are built once
+    per call (most issues share their few field values: status, priority, ...)."""
 
     def __init__(self, fields: Sequence[str], rank_field_id: str | None) -> None:
         self.fields = [f for f in fields if f != RANK_FIELD and f not in _STRUCTURAL]
         self.rank_field_id = rank_field_id
         self.values: dict[Any, tuple[FieldValue, ...]] = {}
         self.links: dict[tuple[int, str, int], IssueLink] = {}
+        # raw field values -> (rank, field map); the map is shared, never mutated.
+        self.maps: dict[Any, tuple[str, Mapping[str, tuple[FieldValue, ...]]]] = {}
 
     def _values(self, raw: Any) -> tuple[FieldValue, ...]:
         found = self.values.get(raw)
@@ -156,20 +159,26 @@ class _CompactDecoder:
             found = self.links[raw] = IssueLink(*raw)  # type: ignore[arg-type]
         return found
 
-    def __call__(self, issue_id: int, data: CompactIssue) -> IssueData:
-        parent_id, subtasks, links, raw_values = data
+    def _map(self, raw_values: Any) -> tuple[str, Mapping[str, tuple[FieldValue, ...]]]:
         by_field = dict(raw_values)
         rank = ""
         if self.rank_field_id is not None:
             ranked = by_field.get(self.rank_field_id)
             rank = ranked[0][0] if ranked else ""
+        return rank, {f: self._values(by_field.get(f, ())) for f in self.fields}
+
+    def __call__(self, issue_id: int, data: CompactIssue) -> IssueData:
+        parent_id, subtasks, links, raw_values = data
+        found = self.maps.get(raw_values)
+        if found is None:
+            found = self.maps[raw_values] = self._map(raw_values)
         return IssueData(
             id=issue_id,
             parent_id=parent_id,
             subtask_ids=subtasks,
-            links=tuple(self._link(link) for link in links),
-            rank=rank,
-            fields={f: self._values(by_field.get(f, ())) for f in self.fields},
+            links=tuple(self._link(link) for link in links) if links else (),
+            rank=found[0],
+            fields=found[1],
         )
 
 

@@ -89,3 +89,14 @@ def test_fast_reads_return_what_the_cache_stored():
     found = cache_store.get_many(["a", "b", "c", "d", "e", "missing"])
     assert found == values
     assert found == cache.get_many(list(values))
+
+
+def test_batched_reads_keep_the_order_of_the_keys_with_none_for_misses():
+    cache = caches["jira"]
+    values = {"k1": ("t", (1, "s")), "k2": 7, "k3": "text"}
+    cache.set_many(values, 60)
+    keys = ["k3", "absent", "k1", "k2"]
+    assert cache_store.get_list(keys) == ["text", None, ("t", (1, "s")), 7]
+    # Past one MGET batch (2000 keys): the batches line up with the keys.
+    more = [f"k{i % 3 + 1}" if i % 2 else "no" for i in range(5000)]
+    assert cache_store.get_list(more) == [values.get(k) for k in more]

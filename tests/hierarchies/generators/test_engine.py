@@ -3,9 +3,12 @@ scopes, cycles, duplicates, groupers and sorters, and the budget."""
 
 from __future__ import annotations
 
+import gc
 import textwrap
 from collections.abc import Sequence
 from typing import Any
+
+import pytest
 
 from hierarchies.generators.engine import forest_generate
 from hierarchies.generators.types import (
@@ -660,3 +663,35 @@ def test_no_generators_returns_the_static_forest() -> None:
     forest = run(rows, {})
     assert render(forest) == "folder/1\n  100"
     assert not any(r.generated for r in forest.rows)
+
+
+# ---- process state -----------------------------------------------------------
+
+
+def test_generation_gives_the_garbage_collector_back_as_it_found_it() -> None:
+    """The engine pauses the cyclic collector while it runs; the worker process must
+    get it back afterwards (or keep it off if it was off), even when a run fails."""
+    rows = [gen(1, 0, 1), gen(2, 0, 2)]
+    specs: dict[int, tuple[str, dict[str, Any]]] = {
+        1: ("insert.jql", {"jql": PROJECT}),
+        2: ("extend.links", {"linkTypeId": BLOCKS, "direction": "outward"}),
+    }
+    assert gc.isenabled()
+    assert render(run(rows, specs))
+    assert gc.isenabled()
+
+    def fail() -> None:
+        raise RuntimeError("Jira went away")
+
+    broken = dataset()
+    broken.on_call = fail
+    with pytest.raises(RuntimeError):
+        run(rows, specs, jira=broken)
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        assert render(run(rows, specs))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
