@@ -22,6 +22,7 @@ from boards import board as board_lib
 from boards import export, rendering, selectors, services
 from boards.columns import Column, ColumnsError, columns_parse
 from boards.models import VIEW_LEVELS_BY_NAME, ViewLevel, ViewPermission
+from hierarchies.apis import SubjectSerializer, subject_data, subject_fields
 from hierarchies.forest import ForestError
 from hierarchies.models import Level
 from hierarchies.services import VersionConflict
@@ -462,39 +463,16 @@ class ViewDefaultApi(_Api):
 
 
 class ViewRuleSerializer(serializers.Serializer[Any]):
-    subject = serializers.DictField()
+    subject = SubjectSerializer()
     level = serializers.ChoiceField(
         choices=[n for n in VIEW_LEVELS_BY_NAME if n != "NONE"]
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        subject = attrs["subject"]
-        kind = subject.get("type")
-        rule: dict[str, Any] = {
-            "subject_type": kind,
+        return {
+            **subject_fields(attrs["subject"]),
             "level": int(VIEW_LEVELS_BY_NAME[attrs["level"]]),
         }
-        if (
-            kind == "user"
-            and isinstance(subject.get("accountId"), str)
-            and subject["accountId"]
-        ):
-            rule["account_id"] = subject["accountId"][:128]
-        elif (
-            kind == "group" and isinstance(subject.get("name"), str) and subject["name"]
-        ):
-            rule["group_name"] = subject["name"][:255]
-        elif kind == "projectRole" and all(
-            isinstance(subject.get(k), int) for k in ("projectId", "roleId")
-        ):
-            rule["project_id"] = subject["projectId"]
-            rule["role_id"] = subject["roleId"]
-        elif kind != "everyone":
-            raise serializers.ValidationError(
-                "subject must be everyone, a user (accountId), a group (name) or a "
-                "project role (projectId, roleId)"
-            )
-        return rule
 
 
 class ViewPermissionsApi(_Api):
@@ -523,11 +501,4 @@ class ViewPermissionsApi(_Api):
 
 
 def _rule_data(rule: ViewPermission) -> dict[str, Any]:
-    subject: dict[str, Any] = {"type": rule.subject_type}
-    if rule.subject_type == "user":
-        subject["accountId"] = rule.account_id
-    elif rule.subject_type == "group":
-        subject["name"] = rule.group_name
-    elif rule.subject_type == "projectRole":
-        subject.update(projectId=rule.project_id, roleId=rule.role_id)
-    return {"subject": subject, "level": ViewLevel(rule.level).name}
+    return {"subject": subject_data(rule), "level": ViewLevel(rule.level).name}

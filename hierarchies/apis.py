@@ -264,7 +264,19 @@ class RuleSerializer(serializers.Serializer[Any]):
     level = serializers.ChoiceField(choices=list(LEVELS_BY_NAME))
 
 
-def _rule_data(rule: PermissionRule) -> dict[str, Any]:
+def subject_fields(subject: dict[str, Any]) -> dict[str, Any]:
+    """Model fields of a subject validated by `SubjectSerializer`."""
+    return {
+        "subject_type": subject["type"],
+        "account_id": subject.get("accountId", ""),
+        "group_name": subject.get("name", ""),
+        "project_id": subject.get("projectId"),
+        "role_id": subject.get("roleId"),
+    }
+
+
+def subject_data(rule: Any) -> dict[str, Any]:
+    """The JSON subject of a rule (structure or view rules share the shape)."""
     subject: dict[str, Any] = {"type": rule.subject_type}
     if rule.subject_type == "user":
         subject["accountId"] = rule.account_id
@@ -272,7 +284,11 @@ def _rule_data(rule: PermissionRule) -> dict[str, Any]:
         subject["name"] = rule.group_name
     elif rule.subject_type == "projectRole":
         subject.update(projectId=rule.project_id, roleId=rule.role_id)
-    return {"subject": subject, "level": LEVEL_NAMES[rule.level]}
+    return subject
+
+
+def _rule_data(rule: PermissionRule) -> dict[str, Any]:
+    return {"subject": subject_data(rule), "level": LEVEL_NAMES[rule.level]}
 
 
 class PermissionsApi(_Api):
@@ -295,14 +311,7 @@ class PermissionsApi(_Api):
         item = self.access(request, structure_id, Level.CONTROL)
         data = _validated(self.InputSerializer, request.data)
         rules = [
-            Rule(
-                subject_type=r["subject"]["type"],
-                level=LEVELS_BY_NAME[r["level"]],
-                account_id=r["subject"].get("accountId", ""),
-                group_name=r["subject"].get("name", ""),
-                project_id=r["subject"].get("projectId"),
-                role_id=r["subject"].get("roleId"),
-            )
+            Rule(level=LEVELS_BY_NAME[r["level"]], **subject_fields(r["subject"]))
             for r in data["rules"]
         ]
         created = services.permission_rules_replace(

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -203,6 +204,31 @@ def test_views_save_as_save_and_share_follow_view_levels(
     deleted = api_for(BOB).delete(f"{url}/{view_id}")
     assert deleted.status_code == 403
     assert api_for(CAROL).delete(f"{url}/{view_id}").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("subject", "message"),
+    [
+        ({"type": "group"}, "a group subject needs name"),
+        ({"type": "projectRole", "projectId": 10000}, "needs roleId"),
+        ({"type": "robot"}, "robot"),
+    ],
+)
+def test_view_sharing_refuses_incomplete_subjects(
+    api_for: Api, release: Structure, subject: dict[str, Any], message: str
+):
+    url = f"/api/v1/structures/{release.pk}/views"
+    mine = api_for(CAROL).post(
+        url, {"name": "Mine", "columns": VIEW_COLUMNS}, format="json"
+    )
+    share = api_for(CAROL).put(
+        f"{url}/{mine.json()['id']}/permissions",
+        {"rules": [{"subject": subject, "level": "USE"}]},
+        format="json",
+    )
+    assert share.status_code == 400
+    assert message in json.dumps(share.json())
+    assert not View.objects.get(pk=mine.json()["id"]).rules.exists()
 
 
 def test_default_view_needs_edit_and_use_only_cannot_save(
