@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any
@@ -522,6 +522,27 @@ def board_rows_get(
         offset=offset,
         limit=limit,
     )
+    rows = _rows_render_page(
+        board, indices, totals=totals, expand_depth=expand_depth, expanded=expanded
+    )
+    return RowsPage(
+        rows=rows,
+        next_offset=next_offset,
+        more_under=under_row_id,
+        more_depth=forest.depths[under] + 1 if under is not None else 0,
+    )
+
+
+def _rows_render_page(
+    board: BoardData,
+    indices: list[int],
+    *,
+    totals: board_lib.BoardTotals,
+    expand_depth: int,
+    expanded: Container[int],
+) -> list[board_lib.RowView]:
+    """Rows at `indices` with their cells: field data fetched for these rows only."""
+    forest = board.forest
     issue_ids = [forest.item_ids[i] for i in indices if forest.item_types[i] == "issue"]
     issues, problem = issue_fields_get(
         tenant=board.tenant,
@@ -530,7 +551,7 @@ def board_rows_get(
     )
     if problem and not board.jira_problem:
         board.jira_problem = problem
-    rows = board_lib.rows_render(
+    return board_lib.rows_render(
         forest,
         totals.shape,
         indices,
@@ -539,12 +560,6 @@ def board_rows_get(
         issues,
         expand_depth=expand_depth,
         expanded=expanded,
-    )
-    return RowsPage(
-        rows=rows,
-        next_offset=next_offset,
-        more_under=under_row_id,
-        more_depth=forest.depths[under] + 1 if under is not None else 0,
     )
 
 
@@ -612,23 +627,8 @@ def board_rows_filtered_get(
     ordered = sorted(keep)
     indices = ordered[offset : offset + limit]
     next_offset = offset + limit if offset + limit < len(ordered) else None
-    issue_ids = [forest.item_ids[i] for i in indices if forest.item_types[i] == "issue"]
-    issues, problem = issue_fields_get(
-        tenant=board.tenant,
-        issue_ids=issue_ids,
-        fields=display_fields(board.view.columns),
-    )
-    if problem and not board.jira_problem:
-        board.jira_problem = problem
-    rows = board_lib.rows_render(
-        forest,
-        shape,
-        indices,
-        board.view.columns,
-        board.totals,
-        issues,
-        expand_depth=0,
-        expanded=opened,
+    rows = _rows_render_page(
+        board, indices, totals=board.totals, expand_depth=0, expanded=opened
     )
     return RowsPage(
         rows=rows,
