@@ -183,3 +183,29 @@ def sim_tenant(db: None, simulator: SimulatorHandle) -> Tenant:
         base_url=simulator.base_url,
         secret=SIM_TENANT_SECRET,
     )
+
+
+def database_text_holding(needles: set[str]) -> list[str]:
+    """`table.column` of every text value in the database that contains a needle.
+
+    Scans every text, varchar and JSON column of the public schema: the check behind
+    the promise that no Jira field value is ever stored.
+    """
+    from django.db import connection
+
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN "
+            "('text', 'character varying', 'jsonb', 'json')"
+        )
+        columns = cursor.fetchall()
+        assert columns
+        for table, column in columns:
+            cursor.execute(f'SELECT "{column}"::text FROM "{table}"')  # noqa: S608
+            for (value,) in cursor.fetchall():
+                leaked = [n for n in needles if value and n in value]
+                if leaked:
+                    found.append(f"{table}.{column}: {leaked[:3]}")
+    return found
