@@ -218,6 +218,9 @@ def _forest_write(
     locked.tenant = structure.tenant
     if expected_version is not None and expected_version != locked.version:
         raise VersionConflict(locked.version)
+    if locked.archived:
+        # Archived means frozen, as in the incumbent: readable, not editable.
+        raise ForestError("This structure is archived: restore it to change its rows.")
     forest = forest_load(
         structure=locked,
         manifest=bytes(locked.manifest),

@@ -105,6 +105,38 @@ def test_stale_version_gets_409_with_current_version(structure, owner_client, is
     assert owner_client.get(url).json()["formula"] == f"1:0:{first}"
 
 
+def test_archived_structure_is_read_only_until_restored(
+    structure, owner_client, issue_id
+):
+    url = forest_url(structure)
+    base = f"/api/v1/structures/{structure.pk}"
+    owner_client.post(
+        url, {"version": 1, "actions": [add(issue_id("WEB-2"))]}, format="json"
+    )
+    assert (
+        owner_client.post(
+            base + "/archive", {"archived": True}, format="json"
+        ).status_code
+        == 200
+    )
+    refused = owner_client.post(
+        url, {"version": 2, "actions": [add(issue_id("WEB-3"))]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "archived" in refused.json()["error"]
+    assert owner_client.get(url).json()["formula"] == f"1:0:{issue_id('WEB-2')}"
+    assert (
+        owner_client.post(
+            base + "/archive", {"archived": False}, format="json"
+        ).status_code
+        == 200
+    )
+    again = owner_client.post(
+        url, {"version": 2, "actions": [add(issue_id("WEB-3"))]}, format="json"
+    )
+    assert again.status_code == 200
+
+
 def test_history_undo_many_steps_and_past_versions(structure, owner_client, issue_id):
     url = forest_url(structure)
     one, two, three = issue_id("WEB-2"), issue_id("WEB-3"), issue_id("WEB-4")
