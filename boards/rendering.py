@@ -87,6 +87,7 @@ def rows_payload(board: BoardData, page: RowsPage) -> dict[str, Any]:
         "jiraProblem": board.jira_problem,
         "matchCount": page.match_count if page.filter_text else None,
         "view": view_state(board),
+        "generating": bool(board.generation.get("generating")),
     }
 
 
@@ -114,4 +115,6 @@ def board_config(
         "view": view_state(board),
         "viewLinks": view_links,
         "generationRunning": bool(board.generation.get("running")),
+        "generating": bool(board.generation.get("generating")),
+        "generationUrl": reverse("api:hierarchies:generation", args=[structure_id]),
     }

@@ -300,12 +300,13 @@ def board_forest_get(
     """The viewer's effective forest (stored rows, then generators, then the viewer
     rule) as parallel lists, and what the board says about generation.
 
-    The generation dict has ``running`` (another request is generating right now, with
-    ``rows`` and ``seconds`` so far) or ``message`` (the last run stopped early, e.g. at
+    The generation dict has ``running`` (another request or a worker is generating
+    right now, with ``rows`` and ``seconds`` so far; ``generating`` when the forest is
+    the stored rows only and the generated ones come when the worker is done) or ``message`` (the last run stopped early, e.g. at
     the time or row limit, and this is a partial result)."""
     before = generator_selectors.generation_progress_get(structure=structure) or {}
     effective = generator_selectors.structure_forest_effective_columns(
-        structure=structure, account_id=account_id
+        structure=structure, account_id=account_id, background=True
     )
     row_ids = effective.row_ids
     types = effective.item_types
@@ -329,7 +330,23 @@ def board_forest_get(
         labels=labels,
     )
     generation: dict[str, Any] = {}
-    if before.get("state") == "running" and before.get("version") == effective.version:
+    if effective.generating:
+        # A worker generates the rest: stored rows now, board.js polls the progress.
+        progress = generator_selectors.generation_progress_get(structure=structure)
+        progress = progress or {}
+        rows = int(progress.get("rows", 0))
+        stage = str(progress.get("stage") or "queued")
+        generation = {
+            "running": True,
+            "generating": True,
+            "stage": stage,
+            "rows": rows,
+            "seconds": progress.get("seconds", 0),
+            "message": f"Generating rows… ({stage}, {rows:,} rows so far)",
+        }
+    elif (
+        before.get("state") == "running" and before.get("version") == effective.version
+    ):
         generation = {
             "running": True,
             "rows": before.get("rows", 0),

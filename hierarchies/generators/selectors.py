@@ -12,10 +12,18 @@
 
 Long generations publish their progress under the structure's key, for the board to poll
 (`generation_progress_get`).
+
+4. With a real Celery worker (`CELERY_TASK_ALWAYS_EAGER` false) the board does not wait
+   for a generation: on a result-cache miss it enqueues `hierarchies.tasks.
+   structure_generate` once (an "enqueued" marker next to the result key) and shows the
+   stored rows with a "generating" state until the worker has filled the cache
+   (`structure_forest_effective_columns(..., background=True)`). The JSON API
+   (`?effective=1`) and the demo (eager Celery) stay synchronous.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -27,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 
 from hierarchies import access
 from hierarchies import selectors as hierarchy_selectors
@@ -83,6 +92,7 @@ class EffectiveColumns:
     labels: dict[int, str]
     complete: bool
     message: str | None
+    generating: bool = False  # stored rows only: a worker is generating the rest
 
     def __len__(self) -> int:
         return len(self.row_ids)
@@ -321,12 +331,36 @@ def _generated_with(
 ) -> GeneratedForest:
     """The generated forest of a structure that has generators (cache, lock, run)."""
     moves = _moves(structure)
-    epoch = jira_selectors.search_generation_get(tenant=structure.tenant)
-    key = _result_key(structure, stored.version, _config_digest(specs, moves), epoch)
+    key = _key_of(structure, stored, specs, moves)
     cache = _cache()
     cached = cache.get(key)
     if cached is not None:
         return _unpack(cached)
+    return _generate_locked(
+        structure=structure, stored=stored, specs=specs, moves=moves, key=key
+    )
+
+
+def _key_of(
+    structure: Structure,
+    stored: hierarchy_selectors.ForestColumns,
+    specs: Sequence[GeneratorSpec],
+    moves: Sequence[MoveRule],
+) -> str:
+    epoch = jira_selectors.search_generation_get(tenant=structure.tenant)
+    return _result_key(structure, stored.version, _config_digest(specs, moves), epoch)
+
+
+def _generate_locked(
+    *,
+    structure: Structure,
+    stored: hierarchy_selectors.ForestColumns,
+    specs: list[GeneratorSpec],
+    moves: list[MoveRule],
+    key: str,
+) -> GeneratedForest:
+    """Generate under the lock of `key` (or wait for whoever holds it) and cache it."""
+    cache = _cache()
     lock = f"{key}:lock"
     token = uuid.uuid4().hex
     wait_s = _time_limit_s() + 15
@@ -356,6 +390,46 @@ def _generated_with(
     finally:
         if cache.get(lock) == token:
             cache.delete(lock)
+
+
+def _enqueue_time_s() -> int:
+    """How long one enqueued generation counts as pending: the budget plus a margin
+    for a busy worker; a task lost with its worker is enqueued again after it."""
+    return int(_time_limit_s() + 15)
+
+
+def _generated_or_enqueue(
+    *,
+    structure: Structure,
+    stored: hierarchy_selectors.ForestColumns,
+    specs: list[GeneratorSpec],
+) -> GeneratedForest | None:
+    """The cached generated forest, or None after making sure one worker task is
+    generating it (enqueued at most once per result key while the marker lives)."""
+    moves = _moves(structure)
+    key = _key_of(structure, stored, specs, moves)
+    cache = _cache()
+    cached = cache.get(key)
+    if cached is not None:
+        return _unpack(cached)
+    if cache.add(f"{key}:enqueued", 1, _enqueue_time_s()):
+        cache.set(
+            progress_key(structure),
+            {
+                "state": "running",
+                "stage": "queued",
+                "generatorId": None,
+                "rows": 0,
+                "seconds": 0.0,
+                "version": stored.version,
+                "runId": "",
+            },
+            _ttl_s(),
+        )
+        from hierarchies import tasks  # body import: the task calls these selectors
+
+        transaction.on_commit(lambda: tasks.structure_generate.delay(structure.pk))
+    return None
 
 
 def _plain(rows: list[StaticRow]) -> list[EffectiveRow]:
@@ -406,6 +480,7 @@ def _columns_for_viewer(
         labels={r: labels[r] for r in row_ids if r in labels} if labels else {},
         complete=columns.complete,
         message=columns.message,
+        generating=columns.generating,
     )
 
 
@@ -438,17 +513,36 @@ def effective_rows_for_viewer(
 
 
 def structure_forest_effective_columns(
-    *, structure: Structure, account_id: str
+    *, structure: Structure, account_id: str, background: bool = False
 ) -> EffectiveColumns:
     """What `account_id` sees of the structure (generated, then the viewer rule), as
     columns. A structure without generators skips the generator machinery: its stored
-    forest is its generated forest."""
+    forest is its generated forest.
+
+    With `background` and a Celery worker (not eager), a cache miss does not generate
+    here: one task is enqueued and the stored rows come back with ``generating`` set
+    (and ``complete`` false)."""
     stored = hierarchy_selectors.forest_columns_get(structure=structure)
     specs = _specs(structure)
     if specs:
-        columns = _columns_of(
-            _generated_with(structure=structure, stored=stored, specs=specs)
-        )
+        generated: GeneratedForest | None
+        if background and not settings.CELERY_TASK_ALWAYS_EAGER:
+            generated = _generated_or_enqueue(
+                structure=structure, stored=stored, specs=specs
+            )
+        else:
+            generated = _generated_with(structure=structure, stored=stored, specs=specs)
+        if generated is None:
+            columns = dataclasses.replace(
+                _columns_of(
+                    GeneratedForest(
+                        stored.version, _plain(_static_rows(stored)), False, None, []
+                    )
+                ),
+                generating=True,
+            )
+        else:
+            columns = _columns_of(generated)
         issue_ids = {
             int(i)
             for t, i in zip(columns.item_types, columns.item_ids, strict=True)

@@ -9,7 +9,7 @@
   var flagEl = document.querySelector("[data-testid=flag]");
   var state = {
     version: config.version, expandDepth: config.expandDepth, busy: false, active: null,
-    q: "", expandedBeforeFilter: null,
+    q: "", expandedBeforeFilter: null, generating: config.generating,
     // The columns on screen; they differ from config.view.columns while "Modified".
     columns: JSON.parse(JSON.stringify(config.view.columns))
   };
@@ -196,6 +196,7 @@
 
   function afterRender(data) {
     if (data.version !== undefined) state.version = data.version;
+    if (data.generating !== undefined) state.generating = data.generating;
     if (data.dataAsOf) {
       var time = document.querySelector("[data-testid=data-as-of] time");
       if (time) { time.setAttribute("datetime", data.dataAsOf); time.textContent = new Date(data.dataAsOf).toTimeString().slice(0, 8); }
@@ -819,13 +820,42 @@
     }).catch(function (err) { flag(err.message, "error"); });
   }
 
-  // --- generators still running: poll until the rows are complete -------------------
-  if (document.querySelector("[data-generation-poll]")) {
-    setTimeout(function poll() {
+  // --- generators still running: poll the progress, reload the rows when done --------
+  // GET /generation says {state: running|done|stopped|none, stage, rows, message}; the
+  // rows endpoint says whether its rows are still the stored ones only ("generating").
+  function generationBanner(text, warning) {
+    var banner = document.querySelector("[data-testid=generation-banner]");
+    if (!banner) return;
+    if (text === null) { banner.remove(); resize(); return; }
+    banner.className = "sc-banner " + (warning ? "sc-banner--warning" : "sc-banner--info");
+    var message = banner.querySelector("[data-testid=generation-message]");
+    if (warning || !message) {
+      banner.innerHTML = '<span class="sc-banner__icon">!</span><div></div>';
+      banner.querySelector("div").textContent = text;
+    } else {
+      message.textContent = text;
+    }
+  }
+
+  function pollGeneration(polls) {
+    if (polls > 600) return;  // ten minutes: a lost worker; a refresh asks again
+    api("GET", config.generationUrl).then(function (result) {
+      var p = result.ok ? result.data : {};
+      if (p.state === "running") {
+        generationBanner("Generating rows… (" + (p.stage || "queued") + ", " +
+          Number(p.rows || 0).toLocaleString() + " rows so far)", false);
+        setTimeout(function () { pollGeneration(polls + 1); }, 1000);
+        return;
+      }
       reload().then(function () {
-        if (config.generationRunning) setTimeout(poll, 2000);
+        if (state.generating) { setTimeout(function () { pollGeneration(polls + 1); }, 1000); return; }
+        generationBanner(p.state === "stopped" ? (p.message || "Generation stopped early; the structure shows a partial result.") : null, true);
       });
-    }, 2000);
+    }, function () { setTimeout(function () { pollGeneration(polls + 1); }, 2000); });
+  }
+
+  if (document.querySelector("[data-generation-poll]")) {
+    setTimeout(function () { pollGeneration(0); }, 1000);
   }
 
   window.scBoard = { reload: reload, expand: expand, collapse: collapse, state: state };

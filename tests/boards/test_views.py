@@ -141,8 +141,9 @@ def test_issue_panel_lists_structures_holding_the_issue_only_if_browsable(
 
 
 def test_generated_structure_shows_group_rows_and_generated_issues(
-    sim_tenant: Tenant, demo: dict[str, Structure]
+    sim_tenant: Tenant, demo: dict[str, Structure], settings
 ):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the demo: generated within the request
     bugs = demo["Open bugs by status"]
     html = page_get(sim_tenant, f"/board/{bugs.pk}/", BOB).content.decode()
     assert 'data-item-type="group"' in html
