@@ -826,7 +826,7 @@
   function generationBanner(text, warning) {
     var banner = document.querySelector("[data-testid=generation-banner]");
     if (!banner) return;
-    if (text === null) { banner.remove(); resize(); return; }
+    if (text === null) { banner.remove(); stickyOffset(); resize(); return; }
     banner.className = "sc-banner " + (warning ? "sc-banner--warning" : "sc-banner--info");
     var message = banner.querySelector("[data-testid=generation-message]");
     if (warning || !message) {
