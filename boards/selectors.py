@@ -336,14 +336,17 @@ def board_forest_get(
         progress = progress or {}
         rows = int(progress.get("rows", 0))
         stage = str(progress.get("stage") or "queued")
-        generation = {
-            "running": True,
-            "generating": True,
-            "stage": stage,
-            "rows": rows,
-            "seconds": progress.get("seconds", 0),
-            "message": f"Generating rows… ({stage}, {rows:,} rows so far)",
-        }
+        if progress.get("state") == "stopped" and stage == "failed":
+            generation = {"generating": True, "message": progress.get("message")}
+        else:
+            generation = {
+                "running": True,
+                "generating": True,
+                "stage": stage,
+                "rows": rows,
+                "seconds": progress.get("seconds", 0),
+                "message": f"Generating rows… ({stage}, {rows:,} rows so far)",
+            }
     elif (
         before.get("state") == "running" and before.get("version") == effective.version
     ):

@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 
-from jira_sync.client import JiraTransientError
+from jira_sync.client import JiraError, JiraTransientError
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def structure_generate(structure_id: int) -> int:
     """Run a structure's generators and fill the result cache (the board polls the
     progress meanwhile). Idempotent: a cached result or a generation already running
     elsewhere is reused. Returns the number of generated-forest rows (0 when the
-    structure is gone)."""
+    structure is gone or Jira failed for good: the progress then says "stopped")."""
     # Body imports: the selectors enqueue this task.
     from hierarchies.generators import selectors as gen_selectors
     from hierarchies.models import Structure
@@ -32,7 +32,23 @@ def structure_generate(structure_id: int) -> int:
     )
     if structure is None:
         return 0
-    generated = gen_selectors.structure_forest_generated(structure=structure)
+    try:
+        generated = gen_selectors.structure_forest_generated(structure=structure)
+    except JiraError as exc:
+        transient = isinstance(exc, JiraTransientError)
+        if transient and structure_generate.request.retries < MAX_RETRIES:
+            raise  # retried later (autoretry_for)
+        logger.warning("generation of structure %s failed: %s", structure_id, exc)
+        gen_selectors.generation_failed_record(
+            structure=structure,
+            message=(
+                "Jira did not answer in time"
+                if transient
+                else "Jira answered with an error"
+            )
+            + ", so the generated rows are missing. Refresh in a minute to try again.",
+        )
+        return 0
     logger.info(
         "generated %d rows of structure %s (complete: %s)",
         len(generated.rows),

@@ -432,6 +432,32 @@ def _generated_or_enqueue(
     return None
 
 
+def generation_failed_record(*, structure: Structure, message: str) -> None:
+    """A background generation gave up (Jira failed): the progress says "stopped" with
+    `message`, so the board stops waiting; board requests enqueue again once
+    `GENERATOR_FAILED_RETRY_S` seconds have passed (Jira is not asked in a loop)."""
+    stored = hierarchy_selectors.forest_columns_get(structure=structure)
+    specs = _specs(structure)
+    key = _key_of(structure, stored, specs, _moves(structure))
+    cache = _cache()
+    cache.set(
+        progress_key(structure),
+        {
+            "state": "stopped",
+            "stage": "failed",
+            "generatorId": None,
+            "rows": 0,
+            "seconds": 0.0,
+            "version": stored.version,
+            "message": message,
+            "runId": "",
+        },
+        _ttl_s(),
+    )
+    retry_s = int(getattr(settings, "GENERATOR_FAILED_RETRY_S", 30))
+    cache.set(f"{key}:enqueued", 1, retry_s)  # 0: expired at once
+
+
 def _plain(rows: list[StaticRow]) -> list[EffectiveRow]:
     return [
         EffectiveRow(r.row_id, r.depth, r.item_type, r.item_id, False) for r in rows

@@ -847,6 +847,10 @@
         setTimeout(function () { pollGeneration(polls + 1); }, 1000);
         return;
       }
+      if (p.state === "stopped" && p.stage === "failed") {  // Jira failed: a later refresh retries
+        generationBanner(p.message || "Generation failed. Refresh in a minute to try again.", true);
+        return;
+      }
       reload().then(function () {
         if (state.generating) { setTimeout(function () { pollGeneration(polls + 1); }, 1000); return; }
         generationBanner(p.state === "stopped" ? (p.message || "Generation stopped early; the structure shows a partial result.") : null, true);

@@ -174,3 +174,33 @@ def test_generate_task_is_idempotent_and_ignores_unknown_structures(
     html = board_html(sim_tenant, bugs, BOB)
     assert 'data-generated="1"' in html
     assert "Generating rows…" not in html
+
+
+def test_a_generation_jira_refuses_stops_with_a_message_and_a_refresh_retries(
+    sim_tenant, simulator, bugs, enqueued, settings
+):
+    assert "Generating rows…" in board_html(sim_tenant, bugs, BOB)
+    simulator.set_faults(error_rate=1.0, error_status=403)
+    try:
+        assert tasks.structure_generate(bugs.pk) == 0  # what the worker runs
+    finally:
+        simulator.clear_faults()
+
+    state = progress(sim_tenant, bugs, BOB)
+    assert state["state"] == "stopped"
+    assert "Jira answered with an error" in state["message"]
+    html = board_html(sim_tenant, bugs, CAROL)  # the board stops waiting and says why
+    assert "Jira answered with an error" in html
+    assert "data-generation-poll" not in html
+    assert 'data-generated="1"' not in html
+    assert enqueued == [bugs.pk]
+
+    settings.GENERATOR_FAILED_RETRY_S = 0  # the wait before retrying is over
+    simulator.set_faults(error_rate=1.0, error_status=403)
+    try:
+        tasks.structure_generate(bugs.pk)  # fails again: no marker kept this time
+    finally:
+        simulator.clear_faults()
+    board_html(sim_tenant, bugs, BOB)  # a refresh asks for a new generation
+    assert enqueued == [bugs.pk, bugs.pk]
+    assert progress(sim_tenant, bugs, BOB)["state"] == "running"
