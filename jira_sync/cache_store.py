@@ -270,9 +270,19 @@ def fill_misses(
     result: dict[str, Any] = {}
     if owned:
         try:
-            fetched = dict(fetch(owned))
-            set_many(fetched, ttl)
-            result.update(fetched)
+            # Double-check under the lock: another caller may have filled a key
+            # between our miss and our lock (it held the lock, stored, released).
+            filled = {
+                k: v
+                for k, v in cache.get_many(owned).items()
+                if v is not None and (usable is None or usable(v))
+            }
+            result.update(filled)
+            missing = [k for k in owned if k not in filled]
+            if missing:
+                fetched = dict(fetch(missing))
+                set_many(fetched, ttl)
+                result.update(fetched)
         finally:
             redis.eval(
                 _RELEASE_LOCKS, len(owned), *[lock_keys[k] for k in owned], token

@@ -119,6 +119,21 @@ def test_concurrent_misses_collapse_into_one_fetch(sim_tenant, simulator):
     assert simulator.call_counts()[BULK] == 1
 
 
+def test_a_miss_filled_by_another_caller_before_our_lock_is_not_fetched_again():
+    # Our caller missed; meanwhile another one locked, fetched, stored and released.
+    keys = [cache_keys.issue("tenant-race", i) for i in (1, 2)]
+    cache_store.set_many({keys[0]: {"id": 1}}, 60)
+    asked: list[list[str]] = []
+
+    def fetch(missing: list[str]) -> dict[str, Any]:
+        asked.append(missing)
+        return {k: {"fetched": k} for k in missing}
+
+    found = cache_store.fill_misses(keys, fetch=fetch, ttl=60)
+    assert asked == [[keys[1]]]
+    assert found == {keys[0]: {"id": 1}, keys[1]: {"fetched": keys[1]}}
+
+
 def test_two_users_see_what_the_site_lets_each_browse(sim_tenant, simulator):
     ids = all_ids(sim_tenant)
     site = simulator.sim.site
