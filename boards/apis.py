@@ -25,6 +25,7 @@ from boards.models import VIEW_LEVELS_BY_NAME, ViewLevel, ViewPermission
 from hierarchies.apis import SubjectSerializer, subject_data, subject_fields
 from hierarchies.forest import ForestError
 from hierarchies.models import Level
+from hierarchies.selectors import StructureAccess
 from hierarchies.services import VersionConflict
 from jira_sync.authentication import ConnectContext, context_of
 from jira_sync.client import JiraError
@@ -61,6 +62,18 @@ class _Api(APIView):
 
     def context(self, request: Request) -> ConnectContext:
         return context_of(request)
+
+    def structure_access(
+        self, request: Request, structure_id: int, level: Level = Level.VIEW
+    ) -> StructureAccess:
+        """The caller's access to a structure of its own tenant (404 / 403 otherwise)."""
+        context = self.context(request)
+        return selectors.structure_access_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+            level=level,
+        )
 
 
 def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> Any:
@@ -250,12 +263,7 @@ class BoardItemAddApi(_Api):
     def post(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
         data = _validated(self.InputSerializer, request.data)
-        access = selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-            level=Level.EDIT,
-        )
+        access = self.structure_access(request, structure_id, Level.EDIT)
         place = {"under": data["under"], "after": data["after"]}
         if data.get("key"):
             issue_id = selectors.issue_id_by_key_get(
@@ -292,11 +300,7 @@ class BoardLinkApi(_Api):
     def get(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
         query = _validated(self.QuerySerializer, request.query_params.dict())
-        access = selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-        )
+        access = self.structure_access(request, structure_id)
         link_query = None
         if query.get("view"):
             item = selectors.view_get_for_viewer(
@@ -324,11 +328,7 @@ class BoardFieldsApi(_Api):
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
-        selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-        )
+        self.structure_access(request, structure_id)
         fields = selectors.field_choices_get(tenant=context.tenant)
         return Response(self.OutputSerializer(fields, many=True).data)
 
@@ -360,11 +360,7 @@ class ViewCollectionApi(_Api):
     @extend_schema(responses={200: dict})
     def get(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
-        access = selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-        )
+        access = self.structure_access(request, structure_id)
         views = selectors.view_list_for_viewer(
             structure_access=access, account_id=context.account_id
         )
@@ -374,11 +370,7 @@ class ViewCollectionApi(_Api):
     def post(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
         data = _validated(self.InputSerializer, request.data)
-        access = selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-        )
+        access = self.structure_access(request, structure_id)
         view = services.view_create(
             structure_access=access,
             actor=context.account_id,
@@ -406,11 +398,7 @@ class ViewDetailApi(_Api):
         self, request: Request, structure_id: int, view_id: int
     ) -> tuple[Any, selectors.ViewAccess]:
         context = self.context(request)
-        access = selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-        )
+        access = self.structure_access(request, structure_id)
         item = selectors.view_get_for_viewer(
             structure_access=access, account_id=context.account_id, view_id=view_id
         )
@@ -445,11 +433,7 @@ class ViewDefaultApi(_Api):
     @extend_schema(request=None, responses={200: dict})
     def post(self, request: Request, structure_id: int, view_id: int) -> Response:
         context = self.context(request)
-        access = selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-        )
+        access = self.structure_access(request, structure_id)
         item = selectors.view_get_for_viewer(
             structure_access=access, account_id=context.account_id, view_id=view_id
         )
@@ -483,11 +467,7 @@ class ViewPermissionsApi(_Api):
     def put(self, request: Request, structure_id: int, view_id: int) -> Response:
         context = self.context(request)
         data = _validated(self.InputSerializer, request.data)
-        access = selectors.structure_access_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-        )
+        access = self.structure_access(request, structure_id)
         item = selectors.view_get_for_viewer(
             structure_access=access,
             account_id=context.account_id,
