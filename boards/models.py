@@ -8,7 +8,7 @@ shares and deletes it. The owner always has MANAGE.
 
 from django.db import models
 
-from hierarchies.models import Structure
+from hierarchies.models import RuleSubject, Structure
 from jira_sync.models import Tenant
 
 
@@ -51,22 +51,11 @@ class View(models.Model):
         return f"{self.name} (#{self.pk})"
 
 
-class ViewPermission(models.Model):
+class ViewPermission(RuleSubject):
     """Who may use, update or manage a view (the highest matching rule wins)."""
-
-    class Subject(models.TextChoices):
-        USER = "user", "User"
-        GROUP = "group", "Group"
-        PROJECT_ROLE = "projectRole", "Project role"
-        EVERYONE = "everyone", "Everyone"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     view = models.ForeignKey(View, on_delete=models.CASCADE, related_name="rules")
-    subject_type = models.CharField(max_length=16, choices=Subject.choices)
-    account_id = models.CharField(max_length=128, blank=True, default="")
-    group_name = models.CharField(max_length=255, blank=True, default="")
-    project_id = models.BigIntegerField(null=True, blank=True)
-    role_id = models.BigIntegerField(null=True, blank=True)
     level = models.PositiveSmallIntegerField(choices=ViewLevel.choices)
 
     class Meta:

@@ -47,22 +47,34 @@ class Structure(models.Model):
         return f"{self.name} (#{self.pk})"
 
 
-class PermissionRule(models.Model):
+class RuleSubject(models.Model):
+    """Who a permission rule is about: a user, a group, a project role, or everyone.
+
+    Shared by structure rules and view rules (boards), matched by
+    `hierarchies.permissions.rule_matches`.
+    """
+
     class Subject(models.TextChoices):
         USER = "user", "User"
         GROUP = "group", "Group"
         PROJECT_ROLE = "projectRole", "Project role"
         EVERYONE = "everyone", "Everyone"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    structure = models.ForeignKey(
-        Structure, on_delete=models.CASCADE, related_name="rules"
-    )
     subject_type = models.CharField(max_length=16, choices=Subject.choices)
     account_id = models.CharField(max_length=128, blank=True, default="")
     group_name = models.CharField(max_length=255, blank=True, default="")
     project_id = models.BigIntegerField(null=True, blank=True)
     role_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class PermissionRule(RuleSubject):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="rules"
+    )
     level = models.PositiveSmallIntegerField(choices=Level.choices)
 
     class Meta:
