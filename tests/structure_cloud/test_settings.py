@@ -54,6 +54,25 @@ def test_missing_secret_outside_debug_stops_startup_naming_it(missing: str) -> N
     assert f"{missing} is not set" in result.stderr
 
 
+def test_manage_py_names_the_missing_secret_in_one_line():
+    clean = {k: v for k, v in os.environ.items() if k not in _APP_VARS}
+    env = {k: v for k, v in SECRETS.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "manage.py: SECRET_KEY is not set. It is required when DEBUG is off "
+        "(see README, Production)."
+    )
+
+
 def test_debug_runs_on_embedded_defaults_without_any_service() -> None:
     result = settings_of(
         {"DEBUG": "1"},
