@@ -1,7 +1,8 @@
 """Global fixtures: services check, tenants, Connect tokens, the API client, simulator."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jwt
@@ -209,3 +210,35 @@ def database_text_holding(needles: set[str]) -> list[str]:
                 if leaked:
                     found.append(f"{table}.{column}: {leaked[:3]}")
     return found
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+    """Poll a condition a Celery worker makes true (no result backend in tests)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@contextmanager
+def celery_worker_running() -> Iterator[None]:
+    """A real worker in this process, on this checkout's queue of the Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from structure_cloud.celery import app
+
+    app.loader.import_default_modules()
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        yield
+
+
+@pytest.fixture
+def celery_worker() -> Iterator[None]:
+    """A running worker, started on an empty queue (this checkout's queue only)."""
+    from structure_cloud.celery import app
+
+    app.control.purge()
+    with celery_worker_running():
+        yield

@@ -2,44 +2,22 @@
 board answers at once with the stored rows and a "generating" state, one task fills
 the result cache, and the board then shows the generated rows."""
 
-import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connections
 
 from boards.demo import demo_generated_structure_create
 from hierarchies import tasks
 from hierarchies.models import Structure
 from jira_sync.models import Tenant
-from structure_cloud.celery import app
 from tests.boards.conftest import BOB, CAROL, page_get
-from tests.conftest import context_client
+from tests.conftest import context_client, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SEARCH = "POST /rest/api/3/search/jql"
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    """Poll a condition the worker makes true (no result backend in tests)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-@pytest.fixture
-def celery_worker() -> Iterator[None]:
-    app.loader.import_default_modules()
-    app.control.purge()  # this checkout's queue only (CELERY_TASK_DEFAULT_QUEUE)
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        yield
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ the worker is done."""
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import Page, expect
 
 from structure_cloud.celery import app
 from tests.boards.conftest import BOB
+from tests.conftest import celery_worker_running
 from tests.e2e.conftest import shot
 from tests.e2e.test_board_browser import TIMEOUT, open_board
 
@@ -17,7 +17,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_board_shows_progress_then_the_generated_rows(page: Page, site: dict[str, Any]):
-    app.loader.import_default_modules()
     app.control.purge()  # this checkout's queue only (CELERY_TASK_DEFAULT_QUEUE)
     frame = open_board(page, site, BOB, "Open bugs by status")
     banner = frame.locator("[data-testid=generation-banner]")
@@ -26,7 +25,7 @@ def test_board_shows_progress_then_the_generated_rows(page: Page, site: dict[str
     shot(page, "board-generating")
 
     # The worker starts only now: the board has been waiting on the enqueued task.
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+    with celery_worker_running():
         expect(frame.locator("tr.sc-row[data-item-type='group']").first).to_be_visible(
             timeout=TIMEOUT
         )

@@ -1,35 +1,14 @@
 """Celery tasks on a real worker (Redis broker of settings_test)."""
 
-import time
-from collections.abc import Callable, Iterator
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from jira_simulator.datasets import BOB, G_WEB
 from jira_sync import cache_keys, cache_store, selectors, services, tasks
 from structure_cloud.celery import app
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 20.0) -> bool:
-    """Poll a condition the worker makes true (no result backend in tests)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-@pytest.fixture
-def celery_worker() -> Iterator[None]:
-    app.loader.import_default_modules()
-    app.control.purge()  # this checkout's queue only (CELERY_TASK_DEFAULT_QUEUE)
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        yield
 
 
 def test_uninstall_purges_the_tenants_cache_through_the_worker(
@@ -47,7 +26,7 @@ def test_uninstall_purges_the_tenants_cache_through_the_worker(
 
     services.tenant_uninstall(client_key=sim_tenant.client_key, actor="jira")
 
-    assert wait_until(lambda: cache_store.keys_with_prefix(prefix) == [])
+    assert wait_until(lambda: cache_store.keys_with_prefix(prefix) == [], 20.0)
     assert cache_store.get_many([other_key])  # other tenants keep theirs
 
 
@@ -76,8 +55,10 @@ def test_refresh_task_updates_active_users_before_expiry(
         cached = cache_store.get_many([groups_key]).get(groups_key, [])
         return {g[0] for g in cached}
 
-    assert wait_until(lambda: "web-team" not in groups_cached())
-    assert wait_until(lambda: cache_store.get_many([browse_key]).get(browse_key) == 0)
+    assert wait_until(lambda: "web-team" not in groups_cached(), 20.0)
+    assert wait_until(
+        lambda: cache_store.get_many([browse_key]).get(browse_key) == 0, 20.0
+    )
     simulator.reset_call_counts()
     after = selectors.user_memberships_get(tenant=sim_tenant, account_id=BOB)
     assert "web-team" not in after.groups
