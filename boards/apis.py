@@ -13,7 +13,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +21,12 @@ from boards import board as board_lib
 from boards import export, rendering, selectors, services
 from boards.columns import Column, ColumnsError, columns_parse
 from boards.models import VIEW_LEVELS_BY_NAME, ViewLevel, ViewPermission
-from hierarchies.apis import SubjectSerializer, subject_data, subject_fields
+from hierarchies.apis import (
+    SubjectSerializer,
+    input_validated,
+    subject_data,
+    subject_fields,
+)
 from hierarchies.forest import ForestError
 from hierarchies.models import Level
 from hierarchies.selectors import StructureAccess
@@ -74,14 +78,6 @@ class _Api(APIView):
             structure_id=structure_id,
             level=level,
         )
-
-
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> Any:
-    if not isinstance(data, dict):
-        raise ParseError("The request body must be a JSON object.")
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _columns_param(value: str) -> list[Column] | None:
@@ -142,7 +138,7 @@ class BoardRowsApi(_Api):
     @extend_schema(parameters=[RowsQuerySerializer])
     def get(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
-        query = _validated(RowsQuerySerializer, request.query_params.dict())
+        query = input_validated(RowsQuerySerializer, request.query_params.dict())
         board = selectors.board_get(
             tenant=context.tenant,
             account_id=context.account_id,
@@ -190,7 +186,7 @@ class BoardExportApi(_Api):
     @extend_schema(parameters=[QuerySerializer], responses={200: bytes})
     def get(self, request: Request, structure_id: int) -> HttpResponse:
         context = self.context(request)
-        query = _validated(self.QuerySerializer, request.query_params.dict())
+        query = input_validated(self.QuerySerializer, request.query_params.dict())
         board = selectors.board_get(
             tenant=context.tenant,
             account_id=context.account_id,
@@ -262,7 +258,7 @@ class BoardItemAddApi(_Api):
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
-        data = _validated(self.InputSerializer, request.data)
+        data = input_validated(self.InputSerializer, request.data)
         access = self.structure_access(request, structure_id, Level.EDIT)
         place = {"under": data["under"], "after": data["after"]}
         if data.get("key"):
@@ -299,7 +295,7 @@ class BoardLinkApi(_Api):
     @extend_schema(parameters=[QuerySerializer], responses={200: dict})
     def get(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
-        query = _validated(self.QuerySerializer, request.query_params.dict())
+        query = input_validated(self.QuerySerializer, request.query_params.dict())
         access = self.structure_access(request, structure_id)
         link_query = None
         if query.get("view"):
@@ -369,7 +365,7 @@ class ViewCollectionApi(_Api):
     @extend_schema(request=InputSerializer, responses={201: dict})
     def post(self, request: Request, structure_id: int) -> Response:
         context = self.context(request)
-        data = _validated(self.InputSerializer, request.data)
+        data = input_validated(self.InputSerializer, request.data)
         access = self.structure_access(request, structure_id)
         view = services.view_create(
             structure_access=access,
@@ -406,7 +402,7 @@ class ViewDetailApi(_Api):
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def put(self, request: Request, structure_id: int, view_id: int) -> Response:
-        data = _validated(self.InputSerializer, request.data)
+        data = input_validated(self.InputSerializer, request.data)
         access, item = self._item(request, structure_id, view_id)
         services.view_update(
             view_access=item,
@@ -466,7 +462,7 @@ class ViewPermissionsApi(_Api):
     @extend_schema(request=InputSerializer, responses={200: dict})
     def put(self, request: Request, structure_id: int, view_id: int) -> Response:
         context = self.context(request)
-        data = _validated(self.InputSerializer, request.data)
+        data = input_validated(self.InputSerializer, request.data)
         access = self.structure_access(request, structure_id)
         item = selectors.view_get_for_viewer(
             structure_access=access,

@@ -89,7 +89,10 @@ class _Api(APIView):
         return context_of(request).account_id
 
 
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> Any:
+def input_validated(
+    serializer_class: type[serializers.Serializer[Any]], data: Any
+) -> Any:
+    """Validated data of a JSON-object body (400 for anything else)."""
     if not isinstance(data, dict):
         raise ParseError("The request body must be a JSON object.")
     serializer = serializer_class(data=data)
@@ -164,7 +167,7 @@ class StructureCollectionApi(_Api):
     )
     def post(self, request: Request) -> Response:
         context = context_of(request)
-        data = _validated(self.CreateInputSerializer, request.data)
+        data = input_validated(self.CreateInputSerializer, request.data)
         structure = services.structure_create(
             tenant=context.tenant, actor=context.account_id, **data
         )
@@ -186,7 +189,7 @@ class StructureDetailApi(_Api):
     @extend_schema(request=UpdateInputSerializer, responses=StructureOutputSerializer)
     def patch(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id, Level.CONTROL)
-        data = _validated(self.UpdateInputSerializer, request.data)
+        data = input_validated(self.UpdateInputSerializer, request.data)
         services.structure_update(
             structure=item.structure, actor=self.actor(request), **data
         )
@@ -206,7 +209,7 @@ class StructureArchiveApi(_Api):
     @extend_schema(request=InputSerializer, responses=StructureOutputSerializer)
     def post(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id, Level.CONTROL)
-        data = _validated(self.InputSerializer, request.data or {})
+        data = input_validated(self.InputSerializer, request.data or {})
         services.structure_archive(
             structure=item.structure, actor=self.actor(request), **data
         )
@@ -309,7 +312,7 @@ class PermissionsApi(_Api):
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def put(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id, Level.CONTROL)
-        data = _validated(self.InputSerializer, request.data)
+        data = input_validated(self.InputSerializer, request.data)
         rules = [
             Rule(level=LEVELS_BY_NAME[r["level"]], **subject_fields(r["subject"]))
             for r in data["rules"]
@@ -445,7 +448,7 @@ class ForestApi(_Api):
     )
     def post(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id, Level.EDIT)
-        data = _validated(self.InputSerializer, request.data)
+        data = input_validated(self.InputSerializer, request.data)
         actions = actions_parse(data["actions"])
         moves = generated_moves(actions)
         if moves:
@@ -516,7 +519,7 @@ class UndoApi(_Api):
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id, Level.EDIT)
-        data = _validated(self.InputSerializer, request.data)
+        data = input_validated(self.InputSerializer, request.data)
         result = services.forest_undo(
             structure=item.structure,
             actor=self.actor(request),
@@ -579,7 +582,7 @@ class FolderCollectionApi(_Api):
     @extend_schema(request=CreateInputSerializer, responses={201: FolderSerializer})
     def post(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id, Level.EDIT)
-        data = _validated(self.CreateInputSerializer, request.data)
+        data = input_validated(self.CreateInputSerializer, request.data)
         folder, written = services.folder_create(
             structure=item.structure,
             actor=self.actor(request),
@@ -598,7 +601,7 @@ class FolderDetailApi(_Api):
     def patch(self, request: Request, structure_id: int, folder_id: int) -> Response:
         item = self.access(request, structure_id, Level.EDIT)
         folder = selectors.folder_get(structure=item.structure, folder_id=folder_id)
-        data = _validated(self.UpdateInputSerializer, request.data)
+        data = input_validated(self.UpdateInputSerializer, request.data)
         services.folder_rename(folder=folder, actor=self.actor(request), **data)
         return Response(_folder_data(folder))
 
@@ -660,7 +663,7 @@ class GeneratorCollectionApi(_Api):
     @extend_schema(request=CreateInputSerializer, responses={201: GeneratorSerializer})
     def post(self, request: Request, structure_id: int) -> Response:
         item = self.access(request, structure_id, Level.AUTOMATE)
-        data = _validated(self.CreateInputSerializer, request.data)
+        data = input_validated(self.CreateInputSerializer, request.data)
         generator, written = services.generator_create(
             structure=item.structure,
             actor=self.actor(request),
@@ -692,7 +695,7 @@ class GeneratorDetailApi(_Api):
         generator = selectors.generator_get(
             structure=item.structure, generator_id=generator_id
         )
-        data = _validated(self.UpdateInputSerializer, request.data)
+        data = input_validated(self.UpdateInputSerializer, request.data)
         services.generator_update(
             generator=generator, actor=self.actor(request), config=data["config"]
         )
