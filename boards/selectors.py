@@ -127,6 +127,24 @@ def view_level_get(
     return best
 
 
+def _view_level(
+    view: View,
+    *,
+    structure_access: hierarchies_selectors.StructureAccess,
+    account_id: str,
+) -> ViewLevel:
+    """`view_level_get` for one view, with the viewer's memberships looked up."""
+    memberships = hierarchies_access.viewer_memberships(
+        tenant=structure_access.structure.tenant, account_id=account_id
+    )
+    return view_level_get(
+        view=view,
+        account_id=account_id,
+        memberships=memberships,
+        structure_level=structure_access.level,
+    )
+
+
 def view_list_for_viewer(
     *, structure_access: hierarchies_selectors.StructureAccess, account_id: str
 ) -> list[ViewAccess]:
@@ -164,15 +182,7 @@ def view_get_for_viewer(
     )
     if view is None:
         raise Http404("No such view of this structure.")
-    memberships = hierarchies_access.viewer_memberships(
-        tenant=structure_access.structure.tenant, account_id=account_id
-    )
-    have = view_level_get(
-        view=view,
-        account_id=account_id,
-        memberships=memberships,
-        structure_level=structure_access.level,
-    )
+    have = _view_level(view, structure_access=structure_access, account_id=account_id)
     if have < ViewLevel.USE:
         raise Http404("No such view of this structure.")
     if have < level:
@@ -202,14 +212,8 @@ def view_effective_get(
     if default is not None:
         # The default view is usable by everyone who sees the structure; its owner,
         # the structure's controllers and its rules may still grant more.
-        memberships = hierarchies_access.viewer_memberships(
-            tenant=structure_access.structure.tenant, account_id=account_id
-        )
-        level = view_level_get(
-            view=default,
-            account_id=account_id,
-            memberships=memberships,
-            structure_level=structure_access.level,
+        level = _view_level(
+            default, structure_access=structure_access, account_id=account_id
         )
         return ViewAccess(default, max(level, ViewLevel.USE), _view_columns(default))
     return ViewAccess(None, ViewLevel.USE, _view_columns(None))
