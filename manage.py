@@ -10,11 +10,17 @@ def main() -> None:
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+    from django.core.management.base import CommandParser, handle_default_options
 
+    # Load the settings first, as Django's own runner would (honouring --settings and
+    # --pythonpath): a missing secret or a bad variable then stops the command with its
+    # one-line reason, not a traceback ending in "Models aren't loaded yet".
+    parser = CommandParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--settings")
+    parser.add_argument("--pythonpath")
+    options, _ = parser.parse_known_args(sys.argv[2:])
+    handle_default_options(options)
     try:
-        # Load the settings first: a missing secret or a bad variable then stops the
-        # command with its one-line reason, not a traceback that Django's own error
-        # handling turns into "Models aren't loaded yet".
         settings.INSTALLED_APPS  # noqa: B018
     except ImproperlyConfigured as exc:
         sys.exit(f"manage.py: {exc}")

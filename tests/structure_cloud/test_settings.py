@@ -71,6 +71,21 @@ def test_manage_py_names_the_missing_secret_in_one_line():
         "manage.py: SECRET_KEY is not set. It is required when DEBUG is off "
         "(see README, Production)."
     )
+    with_test_settings = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "check",
+            "--settings=structure_cloud.settings_test",
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert with_test_settings.returncode == 0, with_test_settings.stderr
 
 
 def test_debug_runs_on_embedded_defaults_without_any_service() -> None:
