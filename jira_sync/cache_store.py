@@ -261,7 +261,9 @@ def fill_misses(
     lock_s: float = settings.JIRA_CACHE_LOCK_TIMEOUT_S
     token = random.getrandbits(62) + 1  # an int: django-redis stores and reads it raw
     lock_keys = {k: cache.make_key(cache_keys.lock(k)) for k in keys}
-    pipe = redis.pipeline(transaction=False)
+    # MULTI/EXEC: two callers missing the same keys must not interleave their SET NX
+    # and each win part of them, which would cost Jira one fetch per caller.
+    pipe = redis.pipeline(transaction=True)
     for k in keys:
         pipe.set(lock_keys[k], token, nx=True, px=int(lock_s * 1000))
     acquired = pipe.execute()
