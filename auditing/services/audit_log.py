@@ -136,7 +136,6 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-@transaction.atomic
 def audit_event_record(
     *,
     action: str,
@@ -151,6 +150,28 @@ def audit_event_record(
     audit_data_validate(payload)
     # Round-trip through JSON so the hash covers exactly what the database returns.
     payload = json.loads(json.dumps(payload))
+    # No savepoint of its own (two round trips per entry): inside a caller's
+    # transaction, a failed append must roll the caller's change back anyway.
+    with transaction.atomic(savepoint=False):
+        return _append(
+            action=action,
+            actor=actor,
+            tenant_key=tenant_key,
+            target_type=target_type,
+            target_id=str(target_id),
+            payload=payload,
+        )
+
+
+def _append(
+    *,
+    action: str,
+    actor: str,
+    tenant_key: str,
+    target_type: str,
+    target_id: str,
+    payload: dict[str, Any],
+) -> AuditEvent:
     _lock_chain()
     head = AuditEvent.objects.order_by("-seq").only("seq", "entry_hash").first()
     seq = head.seq + 1 if head else 1
@@ -163,7 +184,7 @@ def audit_event_record(
         actor=actor,
         action=action,
         target_type=target_type,
-        target_id=str(target_id),
+        target_id=target_id,
         data=payload,
         prev_hash=prev_hash,
     )
@@ -174,7 +195,7 @@ def audit_event_record(
         actor=actor,
         tenant_key=tenant_key,
         target_type=target_type,
-        target_id=str(target_id),
+        target_id=target_id,
         data=payload,
         prev_hash=prev_hash,
         entry_hash=entry_hash,
