@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from auditing.services import audit_event_record
 from hierarchies import chunk_cache
@@ -209,18 +210,28 @@ def _forest_write(
     kind: str,
     change: Callable[[Forest, Structure], tuple[Forest, dict[str, Any]]],
 ) -> tuple[Structure, dict[str, Any]]:
-    """Lock, check the version, change the forest, store it; inside a transaction.
+    """Check the version, change the forest, store it; inside a transaction.
 
     `change` returns the new forest and a summary for the history entry (keys starting
     with "_" are for the caller only; ``_skip`` means nothing changed, write nothing).
+
+    When the caller's `structure` is at `expected_version` (the usual request: it was
+    just read), the change is computed from it and stored by one conditional UPDATE
+    (``WHERE version = expected``): a concurrent writer makes it match no row, and the
+    transaction rolls back with a 409. Otherwise the row is locked and read first.
     """
-    locked = Structure.objects.select_for_update().get(pk=structure.pk)
-    locked.tenant = structure.tenant
-    if expected_version is not None and expected_version != locked.version:
-        raise VersionConflict(locked.version)
-    if locked.archived:
-        # Archived means frozen, as in the incumbent: readable, not editable.
-        raise ForestError("This structure is archived: restore it to change its rows.")
+    optimistic = (
+        expected_version is not None
+        and structure.version == expected_version
+        and not structure.archived
+    )
+    if optimistic:
+        locked = structure
+    else:
+        locked = Structure.objects.select_for_update().get(pk=structure.pk)
+        locked.tenant = structure.tenant
+        if (refusal := _write_refusal(locked, expected_version)) is not None:
+            raise refusal
     forest = forest_load(
         structure=locked,
         manifest=bytes(locked.manifest),
@@ -241,13 +252,25 @@ def _forest_write(
     transaction.on_commit(lambda: chunk_cache.chunks_put(written))
     fresh = iter(c.pk for c in new)
     chunk_ids = [cid if cid is not None else next(fresh) for cid, _, _ in plan]
-    locked.version += 1
-    locked.manifest = pack_ids(chunk_ids)
-    locked.row_count = len(forest)
-    locked.next_row_id = forest.next_row_id
-    locked.save(
-        update_fields=["version", "manifest", "row_count", "next_row_id", "updated_at"]
+    stored = {
+        "version": locked.version + 1,
+        "manifest": pack_ids(chunk_ids),
+        "row_count": len(forest),
+        "next_row_id": forest.next_row_id,
+        "updated_at": timezone.now(),
+    }
+    unchanged = Structure.objects.filter(
+        pk=locked.pk, version=locked.version, archived=False
     )
+    if not unchanged.update(**stored):
+        # Only on the optimistic path: the row moved on (or was archived) since the
+        # caller read it; the transaction rolls back with the error it deserves.
+        current = Structure.objects.get(pk=locked.pk)
+        raise _write_refusal(current, expected_version) or VersionConflict(
+            current.version
+        )
+    for name, value in stored.items():
+        setattr(locked, name, value)
     ForestVersion.objects.create(
         tenant_id=locked.tenant_id,
         structure=locked,
@@ -262,6 +285,18 @@ def _forest_write(
         reverts=summary.get("_reverts"),
     )
     return locked, summary
+
+
+def _write_refusal(
+    structure: Structure, expected_version: int | None
+) -> VersionConflict | ForestError | None:
+    """Why `structure` may not take a forest write on top of `expected_version`."""
+    if expected_version is not None and expected_version != structure.version:
+        return VersionConflict(structure.version)
+    if structure.archived:
+        # Archived means frozen, as in the incumbent: readable, not editable.
+        return ForestError("This structure is archived: restore it to change its rows.")
+    return None
 
 
 def _existing_ids(structure: Structure, item_type: int, ids: set[int]) -> set[int]:

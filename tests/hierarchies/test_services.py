@@ -5,7 +5,7 @@ import pytest
 from auditing.models import AuditEvent
 from hierarchies import selectors, services
 from hierarchies.forest import ITEM_ISSUE, AddAction, ForestError, MoveAction
-from hierarchies.models import ForestChunk, ForestVersion
+from hierarchies.models import ForestChunk, ForestVersion, Structure
 from tests.hierarchies.conftest import OWNER
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +74,45 @@ def test_structure_update_and_permissions_are_audited(structure):
         "structure.updated",
         "structure.permissions_changed",
     ]
+
+
+def _copy_as_read_by_a_request(structure: Structure) -> Structure:
+    copy = Structure.objects.get(pk=structure.pk)
+    copy.tenant = structure.tenant
+    return copy
+
+
+def test_a_write_on_a_row_read_before_another_editor_saved_gets_409(structure):
+    # Two requests read the structure at version 1; the first saves, the second's
+    # copy still says version 1: its change must be refused, not stored on top.
+    first, second = (_copy_as_read_by_a_request(structure) for _ in range(2))
+    add_a = [AddAction(ITEM_ISSUE, 10001, None, None)]
+    services.forest_update(structure=first, actor=OWNER, version=1, actions=add_a)
+    with pytest.raises(services.VersionConflict) as refused:
+        services.forest_update(
+            structure=second,
+            actor=OWNER,
+            version=1,
+            actions=[AddAction(ITEM_ISSUE, 10002, None, None)],
+        )
+    assert refused.value.current == 2
+    structure.refresh_from_db()
+    rows = selectors.forest_rows_get(structure=structure).rows
+    assert [r.item_id for r in rows] == [10001]
+    assert ForestVersion.objects.filter(structure=structure).count() == 2
+    assert AuditEvent.objects.filter(action="forest.updated").count() == 1
+
+
+def test_a_write_on_a_row_read_before_it_was_archived_is_refused(structure):
+    stale = _copy_as_read_by_a_request(structure)
+    services.structure_archive(structure=structure, actor=OWNER, archived=True)
+    with pytest.raises(ForestError, match="archived"):
+        services.forest_update(
+            structure=stale,
+            actor=OWNER,
+            version=1,
+            actions=[AddAction(ITEM_ISSUE, 10001, None, None)],
+        )
+    structure.refresh_from_db()
+    assert structure.version == 1
+    assert not ForestChunk.objects.exists()
