@@ -2,9 +2,13 @@
 
 Every variable is optional for the demo: the embedded defaults are SQLite, Django's
 local-memory cache and eager Celery. Outside DEBUG, secrets have no default and a
-missing one stops start-up with a message that names it.
+missing one stops start-up with a message that names it (the migration-file commands,
+which use none, excepted).
 """
 
+import base64
+import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,17 @@ env = environ.Env()
 DEBUG: bool = env.bool("DEBUG", default=False)
 
 
+# Commands that only read and write migration files and never sign, encrypt or serve
+# anything: they run without the secrets (a build step has none), on random values
+# made for this process only, so nothing they could sign would ever verify elsewhere.
+SCHEMA_COMMANDS = frozenset({"makemigrations", "showmigrations", "sqlmigrate"})
+_SCHEMA_COMMAND = (
+    len(sys.argv) > 1
+    and Path(sys.argv[0]).name == "manage.py"
+    and sys.argv[1] in SCHEMA_COMMANDS
+)
+
+
 def _secret(name: str, dev_value: str) -> str:
     """A secret from the environment; a dev-only value only when DEBUG is on."""
     value: str = env.str(name, default="")
@@ -25,6 +40,8 @@ def _secret(name: str, dev_value: str) -> str:
         return value
     if DEBUG:
         return dev_value
+    if _SCHEMA_COMMAND:
+        return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     raise ImproperlyConfigured(
         f"{name} is not set. It is required when DEBUG is off (see README, Production)."
     )

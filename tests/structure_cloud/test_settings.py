@@ -88,6 +88,29 @@ def test_manage_py_names_the_missing_secret_in_one_line():
     assert with_test_settings.returncode == 0, with_test_settings.stderr
 
 
+def test_schema_commands_run_without_secrets_and_nothing_else_does() -> None:
+    # A build step checks for missing migrations with no secret at hand.
+    clean = {k: v for k, v in os.environ.items() if k not in _APP_VARS}
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    schema = manage("makemigrations", "--check", "--dry-run")
+    assert (schema.returncode, schema.stdout.strip()) == (0, "No changes detected")
+    for refused in (("check",), ("migrate", "--plan"), ("shell", "-c", "pass")):
+        result = manage(*refused)
+        assert result.returncode == 1, refused
+        assert "SECRET_KEY is not set" in result.stderr
+
+
 def test_debug_runs_on_embedded_defaults_without_any_service() -> None:
     result = settings_of(
         {"DEBUG": "1"},
