@@ -112,8 +112,16 @@ def tenant_uninstall(*, client_key: str, actor: str) -> Tenant | None:
         )
     # After commit: a worker must not purge for a rollback, nor before the state
     # change is visible (the selectors stop caching for an uninstalled tenant).
+    # Once more when every fetch already in flight has stored what it got.
     tenant_id = tenant.pk
-    transaction.on_commit(lambda: tenant_cache_purge_task.delay(tenant_id))
+
+    def purge() -> None:
+        tenant_cache_purge_task.delay(tenant_id)
+        tenant_cache_purge_task.apply_async(
+            (tenant_id,), countdown=settings.JIRA_PURGE_AGAIN_AFTER_S
+        )
+
+    transaction.on_commit(purge)
     return tenant
 
 

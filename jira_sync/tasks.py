@@ -23,8 +23,8 @@ def tenant_cache_purge(tenant_id: int) -> int:
     from jira_sync import services  # body import: services enqueue this task
 
     tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        return 0
+    if tenant is None or tenant.is_active:
+        return 0  # gone, or installed again since: its cache is live again
     deleted = services.tenant_cache_purge(client_key=tenant.client_key)
     logger.info("purged %d cache entries of tenant %s", deleted, tenant.client_key)
     return deleted

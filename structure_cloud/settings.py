@@ -187,6 +187,9 @@ JIRA_HTTP_MAX_RETRIES: int = env.int("JIRA_HTTP_MAX_RETRIES", default=4)
 JIRA_HTTP_BACKOFF_BASE_S: float = env.float("JIRA_HTTP_BACKOFF_BASE_S", default=1.0)
 JIRA_HTTP_BACKOFF_CAP_S: float = env.float("JIRA_HTTP_BACKOFF_CAP_S", default=30.0)
 JIRA_HTTP_BUDGET_S: float = env.float("JIRA_HTTP_BUDGET_S", default=60.0)
+# A fetch in flight when a tenant uninstalls may store its result after the purge; each
+# one ends within a lock wait plus a call's budget, so the purge runs again after that.
+JIRA_PURGE_AGAIN_AFTER_S: float = JIRA_CACHE_LOCK_TIMEOUT_S + JIRA_HTTP_BUDGET_S + 5
 # Users whose groups, roles or browse permissions were read within this window get them
 # refreshed by the beat task, every JIRA_REFRESH_INTERVAL_S (below the shortest TTL it
 # refreshes, browse_permissions), so their board never waits on Jira for them.

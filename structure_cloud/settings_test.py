@@ -48,6 +48,7 @@ JIRA_HTTP_BACKOFF_CAP_S = 2.0
 JIRA_HTTP_BUDGET_S = 10.0
 JIRA_HTTP_READ_TIMEOUT_S = 5.0
 JIRA_CACHE_LOCK_TIMEOUT_S = 10.0
+JIRA_PURGE_AGAIN_AFTER_S = JIRA_CACHE_LOCK_TIMEOUT_S + JIRA_HTTP_BUDGET_S + 5
 # No test may reach the internet: the Jira client calls loopback only (the simulator),
 # and the install-key service defaults to a closed loopback port.
 JIRA_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

@@ -30,6 +30,29 @@ def test_uninstall_purges_the_tenants_cache_through_the_worker(
     assert cache_store.get_many([other_key])  # other tenants keep theirs
 
 
+def test_what_a_fetch_in_flight_stores_after_the_purge_is_purged_again(
+    sim_tenant, simulator, celery_worker, settings
+):
+    settings.JIRA_PURGE_AGAIN_AFTER_S = 2
+    prefix = cache_keys.tenant_prefix(sim_tenant.client_key)
+    ids = selectors.jira_client_for(sim_tenant).search_jql_ids("project = WEB", limit=5)
+    selectors.issues_get(tenant=sim_tenant, issue_ids=ids, fields=["summary"])
+    services.tenant_uninstall(client_key=sim_tenant.client_key, actor="jira")
+    assert wait_until(lambda: cache_store.keys_with_prefix(prefix) == [], 20.0)
+    # A board request that began before the uninstall stores its Jira answer now.
+    late = cache_keys.issue(sim_tenant.client_key, ids[0])
+    cache_store.set_many({late: {"id": ids[0], "fetched": ["summary"]}}, ttl=60)
+    assert cache_store.keys_with_prefix(prefix) == [late]
+    assert wait_until(lambda: cache_store.keys_with_prefix(prefix) == [], 20.0)
+
+
+def test_a_purge_due_after_a_reinstall_leaves_the_new_cache_alone(sim_tenant):
+    key = cache_keys.issue(sim_tenant.client_key, 1)
+    cache_store.set_many({key: {"id": 1, "fetched": []}}, ttl=60)
+    assert tasks.tenant_cache_purge(sim_tenant.pk) == 0  # installed (again)
+    assert cache_store.get_many([key])
+
+
 def test_refresh_task_updates_active_users_before_expiry(
     sim_tenant, simulator, celery_worker, settings
 ):
