@@ -100,6 +100,11 @@ def board_config(
         "structureId": structure_id,
         "version": board.forest.version,
         "viewId": board.view.id,
+        # Where board.js keeps unsaved column changes (sessionStorage, this tab only).
+        "columnsDraftKey": (
+            f"sc-columns:{board.tenant.pk}:{board.account_id}:{structure_id}:"
+            f"{board.view.id or 'built-in'}"
+        ),
         "expandDepth": expand_depth,
         "canEdit": board.can_edit,
         "level": LEVEL_NAMES[board.structure_access.level],

@@ -67,6 +67,23 @@ HOST_SCRIPT = """
         reply(event.source, msg.id, true);
       } else if (msg.method === 'navigator.reload') {
         window.location.reload();
+      } else if (msg.method.startsWith('cookie.')) {
+        // As Jira does: the product's localStorage, one namespace per app, with expiry.
+        const key = 'ap-cookie:' + frame.dataset.appKey + ':' + msg.args[0];
+        if (msg.method === 'cookie.save') {
+          const days = msg.args[2] === undefined || msg.args[2] === null ? 365 : Number(msg.args[2]);
+          localStorage.setItem(key, JSON.stringify({value: String(msg.args[1]), expires: Date.now() + days * 864e5}));
+          reply(event.source, msg.id, true);
+        } else if (msg.method === 'cookie.read') {
+          const entry = JSON.parse(localStorage.getItem(key) || 'null');
+          if (entry && entry.expires <= Date.now()) localStorage.removeItem(key);
+          reply(event.source, msg.id, entry && entry.expires > Date.now() ? entry.value : undefined);
+        } else if (msg.method === 'cookie.erase') {
+          localStorage.removeItem(key);
+          reply(event.source, msg.id, true);
+        } else {
+          reply(event.source, msg.id, null, 'unsupported AP method ' + msg.method);
+        }
       } else if (msg.method === 'request') {
         const opts = msg.args[0] || {};
         const r = await fetch(opts.url, {method: opts.type || 'GET', credentials: 'same-origin',
@@ -125,6 +142,11 @@ ALL_JS = """
     navigator: {
       go: function (target, context) { call('navigator.go', [target, context || {}]); },
       reload: function () { call('navigator.reload'); }
+    },
+    cookie: {
+      save: function (name, value, expires) { call('cookie.save', [name, value, expires]); },
+      read: function (name, cb) { return withCallback(call('cookie.read', [name]), cb); },
+      erase: function (name) { call('cookie.erase', [name]); }
     },
     request: function (opts) {
       const p = call('request', [{url: opts.url, type: opts.type, contentType: opts.contentType, data: opts.data}]);

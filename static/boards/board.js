@@ -368,6 +368,7 @@
       viewSelect.value = config.viewId === null ? "" : String(config.viewId);
       return;
     }
+    draftStore(null);
     if (config.viewLinks && config.viewLinks[viewSelect.value]) window.location.href = config.viewLinks[viewSelect.value];
   });
 
@@ -387,10 +388,54 @@
   var menu = document.querySelector("[data-testid=view-menu]");
 
   function isModified() { return JSON.stringify(state.columns) !== JSON.stringify(config.view.columns); }
+
+  // Unsaved column changes outlive a reload of the iframe (Jira reloads it on many
+  // navigations) until saved, saved as or discarded, for a day. They live in Jira's own
+  // storage for this app (AP.cookie: the app's frame, a third party, may not have any),
+  // with the columns they were made from: if the view was saved by someone since, they
+  // are dropped rather than laid over columns the user never saw.
+  var DRAFT_DAYS = 1;
+  var draftRead = false;  // nothing is stored or erased before the saved draft is read
+
+  function draftStorage() { return hasAP() && window.AP.cookie ? window.AP.cookie : null; }
+
+  function draftStore(columns) {
+    var storage = draftStorage();
+    if (!storage || !draftRead) return;
+    if (columns === null) storage.erase(config.columnsDraftKey);
+    else storage.save(config.columnsDraftKey, JSON.stringify({ base: config.view.columns, columns: columns }), DRAFT_DAYS);
+  }
+
+  function draftRestore() {
+    var storage = draftStorage();
+    if (!storage) { draftRead = true; return; }
+    storage.read(config.columnsDraftKey, function (value) {
+      draftRead = true;
+      var draft = null;
+      try { draft = value ? JSON.parse(value) : null; } catch (e) { draft = null; }
+      if (!draft || !Array.isArray(draft.columns)) { showModified(); return; }
+      if (JSON.stringify(draft.base) !== JSON.stringify(config.view.columns)) {
+        draftStore(null);
+        flag("This view was changed since your unsaved column changes; they were dropped.", "info");
+        return;
+      }
+      if (isModified()) return;  // the user changed columns while it was read: theirs win
+      state.columns = draft.columns;
+      renderColumnList();
+      showModified();
+      reload().then(function (ok) {
+        // The server refused them (a field gone since): back to the saved columns.
+        if (ok === false) { state.columns = JSON.parse(JSON.stringify(config.view.columns)); renderColumnList(); showModified(); return; }
+        flag("Your unsaved column changes are back: Save, Save as or Discard them.", "info");
+      });
+    });
+  }
+
   function canSave() { return config.view.id !== null && LEVELS[config.view.level] >= LEVELS.UPDATE; }
 
   function showModified() {
     var modified = isModified();
+    draftStore(modified ? state.columns : null);
     if (modifiedEl) modifiedEl.classList.toggle("sc-hidden", !modified);
     if (discardButton) discardButton.classList.toggle("sc-hidden", !modified);
     if (saveButton) {
@@ -597,6 +642,7 @@
       }
       flag("Saved as " + result.data.name + ".", "success");
       config.view.columns = state.columns;  // nothing is lost while the link loads
+      draftStore(null);
       return openViewLink(result.data.id);
     });
   });
@@ -864,6 +910,7 @@
 
   window.scBoard = { reload: reload, expand: expand, collapse: collapse, state: state };
   showModified();
+  draftRestore();
   var first = rows()[0];
   if (first) activate(first, false);
   document.body.setAttribute("data-board-ready", "1");

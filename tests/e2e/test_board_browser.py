@@ -181,6 +181,67 @@ def test_column_change_is_modified_until_saved_and_stays_after_reload(
     expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
 
 
+def reopen_board(page: Page, site: dict[str, Any], user: str) -> FrameLocator:
+    """The host page loaded again (Jira reloads the iframe on many navigations)."""
+    return open_board(page, site, user, "Release plan")
+
+
+def add_type_column(frame: FrameLocator) -> None:
+    frame.locator("[data-testid=columns-button]").click()
+    frame.locator("[data-testid=column-add-kind]").select_option("issuetype")
+    frame.locator("[data-testid=column-add]").click()
+    expect(frame.locator(".sc-board thead th").last).to_have_text(
+        "Type", timeout=TIMEOUT
+    )
+    frame.locator("[data-testid=columns-panel] [data-action=columns-close]").click()
+
+
+def test_unsaved_column_changes_survive_a_reload_until_discarded(
+    page: Page, site: dict[str, Any]
+):
+    frame = open_board(page, site, CAROL, "Release plan")
+    add_type_column(frame)
+    heads = ".sc-board thead th"
+
+    frame = reopen_board(page, site, CAROL)
+    expect(frame.locator(heads).last).to_have_text("Type", timeout=TIMEOUT)
+    expect(row(frame, "WEB-1").locator("td.sc-col-issuetype")).to_have_text("Epic")
+    expect(frame.locator("[data-testid=view-modified]")).to_be_visible()
+    expect(frame.locator("[data-testid=flag]")).to_contain_text("unsaved column")
+
+    # Another user in the same tab gets the view as saved, not Carol's changes.
+    frame = reopen_board(page, site, BOB)
+    expect(frame.locator(heads)).not_to_contain_text(["Type"])
+    expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
+
+    frame = reopen_board(page, site, CAROL)
+    expect(frame.locator("[data-testid=view-modified]")).to_be_visible(timeout=TIMEOUT)
+    frame.locator("[data-testid=view-discard]").click()
+    expect(frame.locator(heads)).not_to_contain_text(["Type"], timeout=TIMEOUT)
+    frame = reopen_board(page, site, CAROL)
+    expect(frame.locator(heads)).not_to_contain_text(["Type"])
+    expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
+
+
+def test_unsaved_changes_are_dropped_when_the_view_was_saved_since(
+    page: Page, site: dict[str, Any]
+):
+    release: Structure = site["structures"]["Release plan"]
+    frame = open_board(page, site, CAROL, "Release plan")
+    add_type_column(frame)
+    planning = View.objects.get(structure=release, name="Planning")
+    planning.columns = [c for c in planning.columns if c["kind"] != "assignee"]
+    planning.save(update_fields=["columns"])  # someone with Update saved it meanwhile
+
+    frame = reopen_board(page, site, CAROL)
+    expect(frame.locator("[data-testid=flag]")).to_contain_text(
+        "changed since", timeout=TIMEOUT
+    )
+    expect(frame.locator(".sc-board thead th")).not_to_contain_text(["Type"])
+    expect(frame.locator(".sc-board thead th.sc-col-assignee")).to_have_count(0)
+    expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
+
+
 def test_use_only_viewer_saves_changes_as_a_new_view(page: Page, site: dict[str, Any]):
     frame = open_board(page, site, CAROL, "Release plan")
     frame.locator("[data-testid=columns-button]").click()
