@@ -50,6 +50,11 @@ HOST_SCRIPT = """
         if (w) frame.style.width = String(w).match(/^\\d+$/) ? w + 'px' : w;
         if (h) frame.style.height = String(h).match(/^\\d+$/) ? h + 'px' : h;
         reply(event.source, msg.id, true);
+      } else if (msg.method === 'autoresize') {
+        // Content height, sent by all.js as the page grows and shrinks. Pages that
+        // fill the view (general and project pages) size to their parent instead.
+        if (frame.dataset.fill !== '1') frame.style.height = Math.ceil(msg.args[0]) + 'px';
+        reply(event.source, msg.id, true);
       } else if (msg.method === 'sizeToParent') {
         const top = frame.getBoundingClientRect().top;
         frame.style.width = '100%';
@@ -132,6 +137,24 @@ ALL_JS = """
     if (typeof cb === 'function') promise.then(function (r) { cb(r); }, function () { cb(null); });
     return promise;
   }
+  // As all.js does unless told resize:false: keep the iframe as tall as its content.
+  const options = (document.currentScript && document.currentScript.dataset.options) || '';
+  if (options.replace(/ /g, '').indexOf('resize:false') < 0) {
+    let last = 0;
+    const report = function () {
+      // The body's own height: the document's is never less than the frame's.
+      const style = getComputedStyle(document.body);
+      const h = Math.ceil(document.body.getBoundingClientRect().height
+        + parseFloat(style.marginTop) + parseFloat(style.marginBottom));
+      if (h !== last) { last = h; call('autoresize', [h]); }
+    };
+    window.addEventListener('load', report);
+    if (window.ResizeObserver) {
+      document.addEventListener('DOMContentLoaded', function () {
+        new ResizeObserver(report).observe(document.body);
+      });
+    }
+  }
   window.AP = {
     context: {
       getToken: function (cb) { return withCallback(call('context.getToken'), cb); },
@@ -208,7 +231,16 @@ def iframe_page(
     return _page(title, site, viewer, frame, script=HOST_SCRIPT)
 
 
-def issue_page(site: Site, viewer: str, issue: Issue | None, key: str) -> str:
+def issue_page(
+    site: Site,
+    viewer: str,
+    issue: Issue | None,
+    key: str,
+    *,
+    panel: tuple[Installation, str] | None = None,
+) -> str:
+    """The issue view; `panel` (the app and its signed URL) is the app's web panel,
+    shown in the right-hand context column as Jira does."""
     if issue is None or not site.can_browse(viewer, issue):
         body = (
             f'<div class="notice">The issue {html.escape(key)} does not exist or you do not '
@@ -235,10 +267,28 @@ def issue_page(site: Site, viewer: str, issue: Issue | None, key: str) -> str:
     table = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
     )
-    return _page(
-        issue.key,
-        site,
-        viewer,
+    details = (
         f'<h2 style="margin:16px">{html.escape(issue.key)}: '
-        f"{html.escape(issue.summary)}</h2><table>{table}</table>",
+        f"{html.escape(issue.summary)}</h2><table>{table}</table>"
     )
+    if panel is None:
+        return _page(issue.key, site, viewer, details)
+    inst, src = panel
+    panels = inst.descriptor.get("modules", {}).get("webPanels") or [{}]
+    name = str((panels[0].get("name") or {}).get("value") or inst.app_key)
+    context = {"jira": {"issue": {"key": issue.key, "id": str(issue.id)}}}
+    frame = (
+        f'<iframe id="app-frame" src="{html.escape(src)}" '
+        f'data-app-key="{html.escape(inst.app_key)}" '
+        f"data-context='{html.escape(json.dumps(context))}' "
+        f'title="{html.escape(name)}" style="height:120px"></iframe>'
+    )
+    body = (
+        '<div style="display:flex;gap:24px;align-items:flex-start">'
+        f'<div style="flex:1">{details}</div>'
+        '<aside style="width:360px;margin:16px;border:1px solid #dfe1e6" '
+        f'data-web-panel="{html.escape(inst.app_key)}">'
+        f'<h3 style="margin:8px 12px;font-size:14px">{html.escape(name)}</h3>{frame}'
+        "</aside></div>"
+    )
+    return _page(issue.key, site, viewer, body, script=HOST_SCRIPT)

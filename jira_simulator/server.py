@@ -387,8 +387,21 @@ class SimulatorApp:
         viewer, session = self._viewer(request)
         issue = self.sim.site.issue_lookup(key)
         visible = issue is not None and self.sim.site.can_browse(viewer, issue)
+        inst = self._installation(request)
+        module = inst.module_url("webPanels") if inst else None
+        panel = None
+        if visible and inst is not None and module is not None and issue is not None:
+            url = module.replace("{issue.key}", quote(issue.key)).replace(
+                "{issue.id}", str(issue.id)
+            )
+            panel = (
+                inst,
+                connect.signed_page_url(
+                    inst, url, account_id=viewer, site_base_url=self.sim.base_url
+                ),
+            )
         return self._html(
-            host.issue_page(self.sim.site, viewer, issue, key),
+            host.issue_page(self.sim.site, viewer, issue, key, panel=panel),
             session,
             200 if visible else 404,
         )

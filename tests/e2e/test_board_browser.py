@@ -144,6 +144,27 @@ def test_key_link_navigates_the_host_to_the_issue(page: Page, site: dict[str, An
     shot(page, "host-issue-page")
 
 
+def test_issue_view_shows_the_structures_panel_for_what_the_viewer_may_see(
+    page: Page, site: dict[str, Any]
+):
+    page.goto(f"{site['host']}/browse/MOB-1?user={CAROL}")
+    panel = page.frame_locator("[data-web-panel] #app-frame")
+    expect(panel.locator("[data-testid=hits]")).to_contain_text(
+        "Release plan", timeout=TIMEOUT
+    )
+    shot(page, "host-issue-panel")
+    # WEB-1 is in the Release plan too, but the contractor sees only WEB's rows of it:
+    # the panel shows the structure for WEB-1, and MOB-1 is no page for them at all.
+    page.goto(f"{site['host']}/browse/WEB-1?user={CONTRACTOR}")
+    panel = page.frame_locator("[data-web-panel] #app-frame")
+    expect(panel.locator("[data-testid=hits]")).to_contain_text(
+        "Release plan", timeout=TIMEOUT
+    )
+    page.goto(f"{site['host']}/browse/MOB-1?user={CONTRACTOR}")
+    expect(page.locator("body")).to_contain_text("do not have permission")
+    expect(page.locator("[data-web-panel]")).to_have_count(0)
+
+
 def test_column_change_is_modified_until_saved_and_stays_after_reload(
     page: Page, site: dict[str, Any]
 ):
