@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from boards import rendering, selectors
 from hierarchies.models import LEVEL_NAMES
 from jira_sync.authentication import ConnectContext, connect_page
+from jira_sync.descriptor import BOARD_PAGE_MODULE
 from jira_sync.page_links import page_link_build
 
 PROJECT_KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,30}$")
@@ -182,5 +183,6 @@ def issue_panel(request: HttpRequest, context: ConnectContext) -> HttpResponse:
         "issue_key": request.GET.get("issueKey", "")[:40],
         "hits": _hits_context(context, hits),
         "jira_problem": problem,
+        "board_module": BOARD_PAGE_MODULE,
     }
     return render(request, "boards/issue_panel.html", ctx)

@@ -82,6 +82,15 @@ class Installation:
         url = entries[0].get("url")
         return url if isinstance(url, str) else None
 
+    def page_module(self, key: str) -> tuple[str, str] | None:
+        """(module type, url) of the general or project page with this key."""
+        modules = self.descriptor.get("modules", {})
+        for kind in ("generalPages", "jiraProjectPages"):
+            for entry in modules.get(kind) or []:
+                if entry.get("key") == key and isinstance(entry.get("url"), str):
+                    return kind, entry["url"]
+        return None
+
     def webhook_urls(self, event: str) -> list[tuple[str, dict[str, Any]]]:
         hooks = self.descriptor.get("modules", {}).get("webhooks", []) or []
         return [

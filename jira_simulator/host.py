@@ -66,6 +66,12 @@ HOST_SCRIPT = """
           window.location.href = '/browse/' + encodeURIComponent(ctx.issueKey);
         } else if (target === 'project' && ctx && ctx.projectKey) {
           window.location.href = '/projects/' + encodeURIComponent(ctx.projectKey);
+        } else if (target === 'addonmodule' && ctx && ctx.moduleKey) {
+          // Jira's /plugins/servlet/ac/<app>/<module>: customData arrives as ac.* values.
+          const params = new URLSearchParams();
+          Object.entries(ctx.customData || {}).forEach(([k, v]) => params.set('ac.' + k, String(v)));
+          window.location.href = '/plugins/servlet/ac/' + encodeURIComponent(ctx.addonKey || frame.dataset.appKey)
+            + '/' + encodeURIComponent(ctx.moduleKey) + (params.toString() ? '?' + params : '');
         } else {
           window.location.href = '/';
         }

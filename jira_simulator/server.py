@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import struct
 import time
@@ -67,6 +68,11 @@ class SimulatorApp:
             Rule("/", endpoint="host_home", methods=["GET"]),
             Rule("/browse/<key>", endpoint="host_issue", methods=["GET"]),
             Rule("/projects/<key>", endpoint="host_project", methods=["GET"]),
+            Rule(
+                "/plugins/servlet/ac/<app_key>/<module_key>",
+                endpoint="host_module",
+                methods=["GET"],
+            ),
             Rule("/atlassian-connect/all.js", endpoint="all_js", methods=["GET"]),
             Rule(
                 "/connect-install-keys/<path:kid>",
@@ -340,6 +346,33 @@ class SimulatorApp:
             missing=missing,
         )
         return self._html(text, session)
+
+    def host_module(self, request: Request, app_key: str, module_key: str) -> Response:
+        """An app's page module by key, as AP.navigator.go('addonmodule') opens it:
+        `{ac.name}` in its URL takes the value of the `ac.name` query parameter."""
+        viewer, session = self._viewer(request)
+        inst = next((i for i in self.sim.installations() if i.app_key == app_key), None)
+        module = inst.page_module(module_key) if inst else None
+        src = None
+        if inst is not None and module is not None:
+            url = re.sub(
+                r"\{ac\.([\w.-]+)\}",
+                lambda m: quote(request.args.get(f"ac.{m.group(1)}", ""), safe=""),
+                module[1],
+            )
+            src = connect.signed_page_url(
+                inst, url, account_id=viewer, site_base_url=self.sim.base_url
+            )
+        text = host.iframe_page(
+            self.sim.site,
+            viewer,
+            inst,
+            src,
+            title=self.sim.site.title,
+            context={},
+            missing=f"No app {app_key} with a page module {module_key} is installed.",
+        )
+        return self._html(text, session, 200 if src else 404)
 
     def host_project(self, request: Request, key: str) -> Response:
         viewer, session = self._viewer(request)

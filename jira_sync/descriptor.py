@@ -8,6 +8,7 @@ from django.conf import settings
 # ../shared/jira/jira-platform-subset.json): READ for search, fields, users, roles and
 # permission checks; WRITE because POST /rest/api/3/issue/bulkfetch declares WRITE.
 SCOPES = ["READ", "WRITE"]
+BOARD_PAGE_MODULE = "structure-board"  # the key of the one-board general page
 
 WEBHOOK_EVENTS = [
     "jira:issue_created",
@@ -46,7 +47,16 @@ def descriptor_build() -> dict[str, Any]:
                     "url": "/board/",
                     "location": "system.top.navigation.bar",
                     "conditions": [{"condition": "user_is_logged_in"}],
-                }
+                },
+                {
+                    # One board as a full Jira page, opened from the issue panel with
+                    # AP.navigator.go("addonmodule", {customData: {structureId}}).
+                    "key": BOARD_PAGE_MODULE,
+                    "name": {"value": settings.APP_NAME},
+                    "url": "/board/{ac.structureId}/",
+                    "location": "none",
+                    "conditions": [{"condition": "user_is_logged_in"}],
+                },
             ],
             "jiraProjectPages": [
                 {

@@ -153,6 +153,16 @@ def test_issue_view_shows_the_structures_panel_for_what_the_viewer_may_see(
         "Release plan", timeout=TIMEOUT
     )
     shot(page, "host-issue-panel")
+    # A structure opens as a full Jira page (AP.navigator.go "addonmodule"), not
+    # inside the narrow panel.
+    panel.locator("[data-testid=hits] a", has_text="Release plan").click()
+    page.wait_for_url(
+        re.compile(r"/plugins/servlet/ac/[^/]+/structure-board\?ac\.structureId=\d+$")
+    )
+    board = page.frame_locator("#app-frame")
+    board.locator("body[data-board-ready='1']").wait_for(timeout=TIMEOUT)
+    expect(board.locator("h1")).to_have_text("Release plan")
+    expect(row(board, "MOB-1")).to_be_visible()
     # WEB-1 is in the Release plan too, but the contractor sees only WEB's rows of it:
     # the panel shows the structure for WEB-1, and MOB-1 is no page for them at all.
     page.goto(f"{site['host']}/browse/WEB-1?user={CONTRACTOR}")

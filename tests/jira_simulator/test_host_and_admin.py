@@ -18,7 +18,10 @@ DESCRIPTOR = {
     "name": "Host test app",
     "baseUrl": "http://127.0.0.1:9",
     "modules": {
-        "generalPages": [{"key": "main", "url": "/board/"}],
+        "generalPages": [
+            {"key": "main", "url": "/board/"},
+            {"key": "one", "url": "/board/{ac.structureId}/?from={ac.from}"},
+        ],
         "jiraProjectPages": [
             {
                 "key": "p",
@@ -63,6 +66,21 @@ def test_host_page_embeds_the_general_page_signed_for_the_chosen_user(sim, page_
     assert claims["exp"] - claims["iat"] <= 300
     assert parse_qs(urlsplit(src).query)["xdm_e"] == [sim.base_url]
     assert "JSESSIONID" in response.cookies
+
+
+def test_addon_module_page_fills_ac_values_into_its_url_and_signs_it(sim, page_inst):
+    url = f"{sim.base_url}/plugins/servlet/ac/host-test-app/one"
+    response = requests.get(
+        f"{url}?ac.structureId=42&ac.from=a%20b&user={BOB}", timeout=5
+    )
+    assert response.status_code == 200
+    src = iframe_src(response.text)
+    assert src.startswith("http://127.0.0.1:9/board/42/?from=a%20b&")
+    token = parse_qs(urlsplit(src).query)["jwt"][0]
+    assert jwt.decode(token, SHARED_SECRET, algorithms=["HS256"])["sub"] == BOB
+    missing = requests.get(f"{url[:-4]}/nope", timeout=5)
+    assert missing.status_code == 404
+    assert 'id="app-frame"' not in missing.text
 
 
 def test_host_page_session_makes_the_same_search_differ_per_user(sim, page_inst):
