@@ -13,6 +13,9 @@ grandchildren each). Measured, median of several runs, each side through its usu
   mptt: creates in one transaction);
 * undo that insert (ours: ``forest_undo``; peers have no undo: deleting the 1,000 rows).
 
+``forest_move_parts`` reports where our move's time goes (SQL statements, commit, the
+rest) over 20 more moves of the same path.
+
 The sides take turns within every round (ours, ours cold, treebeard, mptt), and moves
 are sampled ten times per side. Ours is measured twice: as deployed (the per-process
 cache of immutable chunks is warm, as it is when a worker serves successive edits of a
@@ -435,6 +438,47 @@ def measure(
 TARGETS = {"read": 1.0, "move": 0.1, "insert": 0.1}
 
 
+def move_parts(ours: Ours, moves: int = 20) -> dict[str, float]:
+    """Where our move's time goes, medians over `moves` moves of the real path: SQL
+    statements (count and time waiting on them), the commit, and the rest (Python:
+    the ORM, forest edit, audit hashing, the after-commit anomaly check's Python)."""
+    statements: list[float] = []
+    commits: list[float] = []
+    per_move: list[tuple[int, float, float, float]] = []
+
+    def in_sql(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements.append((time.perf_counter() - start) * 1000)
+
+    commit = connection.commit
+
+    def timed_commit() -> None:
+        start = time.perf_counter()
+        commit()
+        commits.append((time.perf_counter() - start) * 1000)
+
+    connection.commit = timed_commit  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(in_sql):
+            for k in range(moves):
+                statements.clear()
+                commits.clear()
+                total = timed(partial(ours.move, k % 2 == 0))
+                per_move.append((len(statements), sum(statements), sum(commits), total))
+    finally:
+        del connection.commit  # back to the class's method
+    return {
+        "statements": median([float(p[0]) for p in per_move]),
+        "sql_ms": round(median([p[1] for p in per_move]), 2),
+        "commit_ms": round(median([p[2] for p in per_move]), 2),
+        "other_ms": round(median([p[3] - p[1] - p[2] for p in per_move]), 2),
+        "total_ms": round(median([p[3] for p in per_move]), 2),
+    }
+
+
 def results_for(label: str, size: int) -> list[dict[str, Any]]:
     shape = forest_shape(size)
     ours = Ours(shape)
@@ -445,7 +489,16 @@ def results_for(label: str, size: int) -> list[dict[str, Any]]:
         assert peer.read() == size
         sides[peer.name] = peer
     figures = measure(sides)
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = [
+        {
+            "bench": f"hierarchies.forest_move_parts.{label}",
+            "value": None,
+            "unit": "ms",
+            "target": "report",
+            "ok": None,
+            **move_parts(ours),
+        }
+    ]
     for op in ("read", "move", "insert", "undo"):
         out.append(
             {
