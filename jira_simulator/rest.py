@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from jira_simulator.model import (
     Issue,
     Project,
     RoleActors,
+    User,
 )
 from jira_simulator.render import FIELDS, Renderer, requested_only_ids, select_fields
 from jira_simulator.state import Simulator
@@ -367,6 +369,71 @@ def user_groups(call: Call) -> tuple[int, Any]:
     return 200, [call.r.group_name(g.group_id) for g in groups]
 
 
+def user_search(call: Call) -> tuple[int, Any]:
+    """Users whose display name has a word, or whose email, starts with `query`."""
+    _require_user_browse(call)
+    query = (call.args.get("query") or "").strip().lower()
+    account_id = call.args.get("accountId")
+    if not query and not account_id:
+        raise ApiError(
+            400, "One of 'accountId' or 'query' query parameters must be provided."
+        )
+    start = int_arg(call.args, "startAt", 0)
+    size = int_arg(call.args, "maxResults", 50)
+    if start < 0 or size < 0:
+        raise ApiError(400, "startAt and maxResults must be zero or greater.")
+
+    def matches(user: User) -> bool:
+        if account_id and user.account_id != account_id:
+            return False
+        if not query:
+            return True
+        words = user.display_name.lower().split()
+        email = (user.email or "").lower()
+        return any(w.startswith(query) for w in words) or email.startswith(query)
+
+    found = [u for u in call.sim.site.users.values() if u.active and matches(u)]
+    return 200, [call.r.user(u) for u in found[start : start + min(size, 1000)]]
+
+
+def groups_picker(call: Call) -> tuple[int, Any]:
+    """Groups whose name contains `query`, by name, with Jira's header and total."""
+    _require_user_browse(call)
+    query = (call.args.get("query") or "").strip()
+    size = int_arg(call.args, "maxResults", 20)
+    if size < 0:
+        raise ApiError(400, "maxResults must be zero or greater.")
+    found = sorted(
+        (g for g in call.sim.site.groups.values() if query.lower() in g.name.lower()),
+        key=lambda g: g.name.lower(),
+    )
+    shown = found[:size]
+
+    def highlighted(name: str) -> str:
+        at = name.lower().find(query.lower())
+        if not query or at < 0:
+            return html.escape(name)
+        end = at + len(query)
+        return (
+            f"{html.escape(name[:at])}<b>{html.escape(name[at:end])}</b>"
+            f"{html.escape(name[end:])}"
+        )
+
+    return 200, {
+        "header": f"Showing {len(shown)} of {len(found)} matching groups",
+        "total": len(found),
+        "groups": [
+            {
+                "name": g.name,
+                "html": highlighted(g.name),
+                "groupId": g.group_id,
+                "labels": [],
+            }
+            for g in shown
+        ],
+    }
+
+
 def user_bulk(call: Call) -> tuple[int, Any]:
     _require_user_browse(call)
     ids = call.args.getlist("accountId")
@@ -704,6 +771,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/rest/api/3/myself", myself),
     ("GET", "/rest/api/3/user/groups", user_groups),
     ("GET", "/rest/api/3/user/bulk", user_bulk),
+    ("GET", "/rest/api/3/user/search", user_search),
+    ("GET", "/rest/api/3/groups/picker", groups_picker),
     ("POST", "/rest/api/3/permissions/check", permissions_check),
     ("GET", "/rest/api/3/mypermissions", my_permissions),
     ("GET", "/rest/api/3/project/search", project_search),

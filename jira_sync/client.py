@@ -142,6 +142,7 @@ def install_public_key_fetch(*, keys_url: str, kid: str, timeout_s: float) -> st
 # ---- Jira REST ----------------------------------------------------------------------
 
 BULK_FETCH_BATCH = 100  # Jira's limit per POST /rest/api/3/issue/bulkfetch
+USER_BULK_BATCH = 100  # accountIds per GET /rest/api/3/user/bulk (Jira pages by 200)
 PERMISSION_CHECK_BATCH = 1000  # Jira's limit of issues per POST /permissions/check
 SEARCH_PAGE_IDS = 5000  # page size Jira allows when only `id` is requested
 SEARCH_PAGE_FIELDS = 100
@@ -197,6 +198,15 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 _local = threading.local()
+
+
+def _user(body: dict[str, Any]) -> JiraUser:
+    return JiraUser(
+        account_id=str(body["accountId"]),
+        account_type=str(body.get("accountType") or ""),
+        display_name=str(body.get("displayName") or ""),
+        active=bool(body.get("active", True)),
+    )
 
 
 def _session(timeout: tuple[float, float]) -> requests.Session:
@@ -528,13 +538,53 @@ class JiraClient:
 
         # Ref: GET /rest/api/3/myself
         """
-        body = self.request("GET", "/rest/api/3/myself")
-        return JiraUser(
-            account_id=str(body["accountId"]),
-            account_type=str(body.get("accountType") or ""),
-            display_name=str(body.get("displayName") or ""),
-            active=bool(body.get("active", True)),
+        return _user(self.request("GET", "/rest/api/3/myself"))
+
+    def users_search(self, query: str, *, limit: int = 10) -> list[JiraUser]:
+        """Active people whose name or email starts with `query` (no app users).
+
+        # Ref: GET /rest/api/3/user/search
+        """
+        body = self.request(
+            "GET",
+            "/rest/api/3/user/search",
+            params=[("query", query), ("maxResults", str(limit))],
         )
+        users = [_user(u) for u in body or []]
+        return [u for u in users if u.active and u.account_type == "atlassian"]
+
+    def users_get(self, account_ids: Sequence[str]) -> list[JiraUser]:
+        """The users with these accountIds (unknown ones are left out).
+
+        # Ref: GET /rest/api/3/user/bulk
+        """
+        users: list[JiraUser] = []
+        for batch in _chunks(list(dict.fromkeys(account_ids)), USER_BULK_BATCH):
+            page = self.request(
+                "GET",
+                "/rest/api/3/user/bulk",
+                params=[("accountId", a) for a in batch]
+                + [("maxResults", str(USER_BULK_BATCH))],
+            )
+            users += [_user(u) for u in page.get("values") or []]
+        return users
+
+    def groups_search(self, query: str, *, limit: int = 10) -> list[JiraGroup]:
+        """Groups whose name contains `query`.
+
+        # Ref: GET /rest/api/3/groups/picker
+        """
+        body = self.request(
+            "GET",
+            "/rest/api/3/groups/picker",
+            params=[("query", query), ("maxResults", str(limit))],
+        )
+        return [
+            JiraGroup(
+                name=str(g.get("name") or ""), group_id=str(g.get("groupId") or "")
+            )
+            for g in body.get("groups") or []
+        ]
 
     def user_groups(self, account_id: str) -> list[JiraGroup]:
         """The groups of a user.
@@ -574,7 +624,9 @@ class JiraClient:
                 break
         return projects
 
-    def project_roles(self, project_id: int) -> list[JiraRoleActors]:
+    def project_roles(
+        self, project_id: int, project_key: str = ""
+    ) -> list[JiraRoleActors]:
         """Every role of a project with its actors (users and groups).
 
         # Ref: GET /rest/api/3/project/{projectIdOrKey}/role
@@ -582,7 +634,7 @@ class JiraClient:
         """
         roles = self.request("GET", f"/rest/api/3/project/{int(project_id)}/role")
         result = []
-        for url in (roles or {}).values():
+        for role_name, url in (roles or {}).items():
             role_id = int(str(url).rstrip("/").rsplit("/", 1)[-1])
             body = self.request(
                 "GET", f"/rest/api/3/project/{int(project_id)}/role/{role_id}"
@@ -604,6 +656,8 @@ class JiraClient:
                     account_ids=frozenset(accounts),
                     group_names=frozenset(names),
                     group_ids=frozenset(ids),
+                    role_name=str(role_name),
+                    project_key=project_key,
                 )
             )
         return result

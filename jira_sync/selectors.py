@@ -18,9 +18,11 @@ from jira_sync.client import JiraClient, RetryPolicy
 from jira_sync.models import Tenant
 from jira_sync.types import (
     JiraField,
+    JiraGroup,
     JiraIssue,
     JiraLinkType,
     JiraRoleActors,
+    JiraUser,
     UserMemberships,
 )
 
@@ -247,7 +249,7 @@ def role_actors_fetch(tenant: Tenant) -> list[JiraRoleActors]:
     client = jira_client_for(tenant)
     actors: list[JiraRoleActors] = []
     for project in client.projects_browsable():
-        actors += client.project_roles(project.id)
+        actors += client.project_roles(project.id, project.key)
     return actors
 
 
@@ -262,6 +264,29 @@ def role_actors_get(tenant: Tenant) -> list[JiraRoleActors]:
 
     found = cache_store.get_or_fill([key], fetch=fetch, ttl=_ttl("project_roles"))
     return [JiraRoleActors.from_cache(a) for a in found[key]]
+
+
+def sharing_candidates_find(
+    *, tenant: Tenant, query: str, limit: int = 8
+) -> tuple[list[JiraUser], list[JiraGroup]]:
+    """People and groups matching `query`, for a sharing dialog.
+
+    Asked live, never cached: typed prefixes rarely repeat, and nothing is kept.
+    """
+    client = jira_client_for(tenant)
+    return client.users_search(query, limit=limit), client.groups_search(
+        query, limit=limit
+    )
+
+
+def user_names_get(*, tenant: Tenant, account_ids: Iterable[str]) -> dict[str, str]:
+    """Display names by accountId (asked live: only a sharing dialog needs them)."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    return {
+        u.account_id: u.display_name for u in jira_client_for(tenant).users_get(ids)
+    }
 
 
 def groups_fetch(tenant: Tenant, account_id: str) -> list[list[str]]:

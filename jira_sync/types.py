@@ -158,6 +158,8 @@ class JiraRoleActors:
     account_ids: frozenset[str] = frozenset()
     group_names: frozenset[str] = frozenset()
     group_ids: frozenset[str] = frozenset()
+    role_name: str = ""  # for people: "Developers"
+    project_key: str = ""
 
     def to_cache(self) -> list[Any]:
         return [
@@ -166,17 +168,22 @@ class JiraRoleActors:
             sorted(self.account_ids),
             sorted(self.group_names),
             sorted(self.group_ids),
+            self.role_name,
+            self.project_key,
         ]
 
     @classmethod
     def from_cache(cls, data: list[Any]) -> "JiraRoleActors":
-        project_id, role_id, accounts, names, ids = data
+        project_id, role_id, accounts, names, ids = data[:5]
+        role_name, project_key = [*data[5:7], "", ""][:2]  # older entries lack them
         return cls(
             project_id=int(project_id),
             role_id=int(role_id),
             account_ids=frozenset(accounts),
             group_names=frozenset(names),
             group_ids=frozenset(ids),
+            role_name=str(role_name),
+            project_key=str(project_key),
         )
 
 

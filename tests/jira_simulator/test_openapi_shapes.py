@@ -211,6 +211,20 @@ def test_user_shapes(subset, jira, as_user):
     subset.check("GET", bulk, jira.get(bulk))
 
 
+def test_user_and_group_search_shapes(full, jira):
+    # Not in the subset (the sharing dialog's pickers): the full spec has them.
+    search = "/rest/api/3/user/search"
+    found = full.check("GET", search, jira.get(f"{search}?query=car"))
+    assert [u["displayName"] for u in found] == ["Carol Chen"]
+    assert full.check("GET", search, jira.get(f"{search}?query=zzz")) == []
+    full.check("GET", search, jira.get(search))  # 400: query or accountId needed
+    picker = "/rest/api/3/groups/picker"
+    groups = full.check("GET", picker, jira.get(f"{picker}?query=TEAM&maxResults=1"))
+    assert groups["total"] > 1
+    assert len(groups["groups"]) == 1
+    assert "<b>team</b>" in groups["groups"][0]["html"]
+
+
 def test_permission_shapes(subset, jira):
     path = "/rest/api/3/permissions/check"
     body = {
