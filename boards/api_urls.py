@@ -34,6 +34,16 @@ urlpatterns = [
         name="view-default",
     ),
     path(
+        "structures/<int:structure_id>/sharing",
+        apis.StructureSharingApi.as_view(),
+        name="sharing",
+    ),
+    path(
+        "structures/<int:structure_id>/sharing/candidates",
+        apis.StructureSharingCandidatesApi.as_view(),
+        name="sharing-candidates",
+    ),
+    path(
         "structures/<int:structure_id>/views/<int:view_id>/permissions",
         apis.ViewPermissionsApi.as_view(),
         name="view-permissions",

@@ -28,9 +28,10 @@ from hierarchies.apis import (
     subject_fields,
 )
 from hierarchies.forest import ForestError
-from hierarchies.models import Level
+from hierarchies.models import LEVEL_NAMES, Level, PermissionRule
 from hierarchies.selectors import StructureAccess
 from hierarchies.services import VersionConflict
+from jira_sync import selectors as jira_selectors
 from jira_sync.authentication import ConnectContext, context_of
 from jira_sync.client import JiraError
 from jira_sync.page_links import page_link_build
@@ -474,6 +475,72 @@ class ViewPermissionsApi(_Api):
             view_access=item, actor=context.account_id, rules=data["rules"]
         )
         return Response({"rules": [_rule_data(r) for r in rules]})
+
+
+# --- sharing a structure (the Share dialog; saving goes to the permissions API) ------
+
+SHARING_QUERY_LENGTH = (2, 100)
+
+
+def _sharing_entry(entry: selectors.SharingEntry) -> dict[str, Any]:
+    data = {"subject": subject_data(entry.rule), "label": entry.label}
+    if isinstance(entry.rule, PermissionRule) and entry.rule.level is not None:
+        data["level"] = LEVEL_NAMES[entry.rule.level]
+    return data
+
+
+class StructureSharingApi(_Api):
+    """The structure's rules with readable names, and the project roles to add."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, structure_id: int) -> Response:
+        access = self.structure_access(request, structure_id, Level.CONTROL)
+        sharing = selectors.structure_sharing_get(
+            tenant=self.context(request).tenant, structure=access.structure
+        )
+        return Response(
+            {
+                "owner": {
+                    "accountId": access.structure.owner_account_id,
+                    "label": sharing.owner_name,
+                },
+                "rules": [_sharing_entry(e) for e in sharing.rules],
+                "roles": [_sharing_entry(e) for e in sharing.roles],
+            }
+        )
+
+
+class StructureSharingCandidatesApi(_Api):
+    """People and groups whose name matches `q`, to share the structure with."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, structure_id: int) -> Response:
+        self.structure_access(request, structure_id, Level.CONTROL)
+        query = request.query_params.get("q", "").strip()
+        shortest, longest = SHARING_QUERY_LENGTH
+        if not shortest <= len(query) <= longest:
+            return Response(
+                {"error": f"Type {shortest} to {longest} characters of a name."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        users, groups = jira_selectors.sharing_candidates_find(
+            tenant=self.context(request).tenant, query=query
+        )
+        return Response(
+            {
+                "users": [
+                    {
+                        "subject": {"type": "user", "accountId": u.account_id},
+                        "label": u.display_name,
+                    }
+                    for u in users
+                ],
+                "groups": [
+                    {"subject": {"type": "group", "name": g.name}, "label": g.name}
+                    for g in groups
+                ],
+            }
+        )
 
 
 def _rule_data(rule: ViewPermission) -> dict[str, Any]:

@@ -117,6 +117,11 @@ def board_config(
         "viewsUrl": reverse("api:boards_api:views", args=[structure_id]),
         "fieldsUrl": reverse("api:boards_api:fields", args=[structure_id]),
         "linkUrl": reverse("api:boards_api:link", args=[structure_id]),
+        "sharingUrl": reverse("api:boards_api:sharing", args=[structure_id]),
+        "sharingCandidatesUrl": reverse(
+            "api:boards_api:sharing-candidates", args=[structure_id]
+        ),
+        "permissionsUrl": reverse("api:hierarchies:permissions", args=[structure_id]),
         "view": view_state(board),
         "viewLinks": view_links,
         "generationRunning": bool(board.generation.get("running")),

@@ -39,11 +39,19 @@ from hierarchies import access as hierarchies_access
 from hierarchies import selectors as hierarchies_selectors
 from hierarchies.forest import ITEM_ISSUE
 from hierarchies.generators import selectors as generator_selectors
-from hierarchies.models import Folder, GeneratorConfig, Level, Structure
+from hierarchies.models import (
+    Folder,
+    GeneratorConfig,
+    Level,
+    PermissionRule,
+    RuleSubject,
+    Structure,
+)
 from hierarchies.permissions import Rule, rule_matches
 from jira_sync import selectors as jira_selectors
 from jira_sync.client import JiraError, JiraRateLimited, JiraUnavailable
 from jira_sync.models import Tenant
+from jira_sync.types import JiraRoleActors
 
 # Item type code -> 1 for issue rows (a stored forest's type codes are bytes).
 _ISSUE_MASK = bytes(int(code == ITEM_ISSUE) for code in range(256))
@@ -266,6 +274,75 @@ def structure_access_get(
         account_id=account_id,
         structure_id=structure_id,
         level=Level(level),
+    )
+
+
+@dataclass(frozen=True)
+class SharingEntry:
+    """A subject of a structure's sharing, with the name people know it by."""
+
+    rule: RuleSubject
+    label: str
+
+
+@dataclass(frozen=True)
+class StructureSharing:
+    """What the Share dialog shows: the owner, the rules, the roles one may add."""
+
+    owner_name: str
+    rules: list[SharingEntry]
+    roles: list[SharingEntry]
+
+
+# Jira's role for Connect apps themselves: not one people are shared with.
+APPS_ROLE_NAME = "atlassian-addons-project-access"
+
+
+def _role_label(role: JiraRoleActors) -> str:
+    name = role.role_name or f"Role {role.role_id}"
+    return f"{name} in {role.project_key or f'project {role.project_id}'}"
+
+
+def structure_sharing_get(*, tenant: Tenant, structure: Structure) -> StructureSharing:
+    """The structure's rules named as Jira names their subjects (CONTROL only: the
+    caller checks). Names are asked of Jira now; roles come from the roles cache."""
+    rules = hierarchies_selectors.permission_rules_list(structure=structure)
+    owner = structure.owner_account_id
+    names = jira_selectors.user_names_get(
+        tenant=tenant,
+        account_ids=[owner, *(r.account_id for r in rules if r.subject_type == "user")],
+    )
+    roles = jira_selectors.role_actors_get(tenant)
+    role_labels = {(a.project_id, a.role_id): _role_label(a) for a in roles}
+
+    def label(rule: RuleSubject) -> str:
+        if rule.subject_type == "user":
+            return names.get(rule.account_id, f"Unknown user ({rule.account_id})")
+        if rule.subject_type == "group":
+            return rule.group_name
+        if rule.subject_type == "projectRole":
+            key = (int(rule.project_id or 0), int(rule.role_id or 0))
+            return role_labels.get(key, f"Role {key[1]} in project {key[0]}")
+        return "Everyone"
+
+    return StructureSharing(
+        owner_name=names.get(owner, owner),
+        rules=[SharingEntry(r, label(r)) for r in rules],
+        roles=sorted(
+            (
+                SharingEntry(
+                    PermissionRule(
+                        subject_type="projectRole",
+                        project_id=a.project_id,
+                        role_id=a.role_id,
+                    ),
+                    role_labels[(a.project_id, a.role_id)],
+                )
+                for a in roles
+                if a.role_name != APPS_ROLE_NAME
+            ),
+            key=lambda e: e.label.lower(),
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from boards import rendering, selectors
-from hierarchies.models import LEVEL_NAMES
+from hierarchies.models import LEVEL_NAMES, Level
 from jira_sync.authentication import ConnectContext, connect_page
 from jira_sync.descriptor import BOARD_PAGE_MODULE
 from jira_sync.page_links import page_link_build
@@ -117,6 +117,7 @@ def board_detail(
         **rendering.head_context(board),
         "structure": board.structure,
         "level_name": LEVEL_NAMES[board.structure_access.level].capitalize(),
+        "can_share": board.structure_access.level >= Level.CONTROL,
         "view": board.view,
         "views": views,
         "data_as_of": board.data_as_of,

@@ -908,7 +908,7 @@
     setTimeout(function () { pollGeneration(0); }, 1000);
   }
 
-  window.scBoard = { reload: reload, expand: expand, collapse: collapse, state: state };
+  window.scBoard = { reload: reload, expand: expand, collapse: collapse, state: state, config: config, api: api, flag: flag, errorText: errorText, el: el };
   showModified();
   draftRestore();
   var first = rows()[0];

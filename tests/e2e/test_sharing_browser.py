@@ -1,0 +1,63 @@
+"""Sharing a structure from its board, in Chromium inside the simulator's host page."""
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from hierarchies import services
+from hierarchies.models import Level, PermissionRule
+from jira_simulator import datasets
+from tests.e2e.conftest import shot
+from tests.e2e.test_board_browser import TIMEOUT, open_board
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+ALICE = datasets.ADMIN
+NORA = datasets.NO_GROUP
+
+
+def test_owner_shares_a_new_structure_with_a_person_found_by_name(
+    page: Page, site: dict[str, Any]
+):
+    structure = services.structure_create(
+        tenant=site["tenant"], actor=ALICE, name="Alice's plan"
+    )
+    frame = open_board(page, site, ALICE, "Alice's plan")
+    frame.locator("[data-testid=share-button]").click()
+    dialog = frame.locator("[data-testid=share-dialog]")
+    expect(dialog.locator("[data-testid=share-owner]")).to_have_text("Alice Adams")
+    expect(dialog.locator("[data-testid=share-private]")).to_be_visible()
+
+    dialog.locator("[data-testid=share-search]").fill("nor")
+    found = dialog.locator("[data-testid=share-found]")
+    found.locator("button", has_text="Nora Novak").click(timeout=TIMEOUT)
+    dialog.locator("[data-testid=share-role]").select_option(label="Developers in WEB")
+    rules = dialog.locator("[data-testid=share-rules] li")
+    expect(rules).to_have_count(2)
+    rules.filter(has_text="Nora Novak").locator("select").select_option("EDIT")
+    dialog.locator("button[aria-label='Remove Developers in WEB']").click()
+    expect(rules).to_have_count(1)
+    shot(page, "share-dialog")
+    dialog.locator("[data-testid=share-save]").click()
+    expect(frame.locator("[data-testid=flag]")).to_contain_text(
+        "Sharing saved: 1 row", timeout=TIMEOUT
+    )
+    expect(dialog).to_be_hidden()
+    saved = PermissionRule.objects.get(structure=structure)
+    assert (saved.subject_type, saved.account_id, saved.level) == (
+        "user",
+        NORA,
+        Level.EDIT,
+    )
+
+    # Nora, in no group, now finds it and may edit it, but not share it.
+    frame = open_board(page, site, NORA, "Alice's plan")
+    expect(frame.locator("[data-testid=access-level]")).to_have_text("Edit")
+    expect(frame.locator("[data-testid=share-button]")).to_have_count(0)
+
+
+def test_a_user_below_control_gets_no_share_button(page: Page, site: dict[str, Any]):
+    frame = open_board(page, site, datasets.BOB, "Release plan")  # Bob: Edit
+    expect(frame.locator("[data-testid=access-level]")).to_have_text("Edit")
+    expect(frame.locator("[data-testid=share-button]")).to_have_count(0)
