@@ -44,6 +44,16 @@ urlpatterns = [
         name="sharing-candidates",
     ),
     path(
+        "structures/<int:structure_id>/views/<int:view_id>/sharing",
+        apis.ViewSharingApi.as_view(),
+        name="view-sharing",
+    ),
+    path(
+        "structures/<int:structure_id>/views/<int:view_id>/sharing/candidates",
+        apis.ViewSharingCandidatesApi.as_view(),
+        name="view-sharing-candidates",
+    ),
+    path(
         "structures/<int:structure_id>/views/<int:view_id>/permissions",
         apis.ViewPermissionsApi.as_view(),
         name="view-permissions",

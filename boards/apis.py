@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -20,7 +20,13 @@ from rest_framework.views import APIView
 from boards import board as board_lib
 from boards import export, rendering, selectors, services
 from boards.columns import Column, ColumnsError, columns_parse
-from boards.models import VIEW_LEVELS_BY_NAME, ViewLevel, ViewPermission
+from boards.models import (
+    VIEW_LEVEL_NAMES,
+    VIEW_LEVELS_BY_NAME,
+    View,
+    ViewLevel,
+    ViewPermission,
+)
 from hierarchies.apis import (
     SubjectSerializer,
     input_validated,
@@ -28,12 +34,13 @@ from hierarchies.apis import (
     subject_fields,
 )
 from hierarchies.forest import ForestError
-from hierarchies.models import LEVEL_NAMES, Level, PermissionRule
+from hierarchies.models import LEVEL_NAMES, Level
 from hierarchies.selectors import StructureAccess
 from hierarchies.services import VersionConflict
 from jira_sync import selectors as jira_selectors
 from jira_sync.authentication import ConnectContext, context_of
 from jira_sync.client import JiraError
+from jira_sync.models import Tenant
 from jira_sync.page_links import page_link_build
 
 ISSUE_KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,30}-\d{1,12}$")
@@ -482,11 +489,59 @@ class ViewPermissionsApi(_Api):
 SHARING_QUERY_LENGTH = (2, 100)
 
 
-def _sharing_entry(entry: selectors.SharingEntry) -> dict[str, Any]:
-    data = {"subject": subject_data(entry.rule), "label": entry.label}
-    if isinstance(entry.rule, PermissionRule) and entry.rule.level is not None:
-        data["level"] = LEVEL_NAMES[entry.rule.level]
-    return data
+STRUCTURE_SHARING_LEVELS = [Level.VIEW, Level.EDIT, Level.AUTOMATE, Level.CONTROL]
+VIEW_SHARING_LEVELS = [ViewLevel.USE, ViewLevel.UPDATE, ViewLevel.MANAGE]
+
+
+def _sharing_data(
+    sharing: selectors.Sharing,
+    *,
+    owner: str,
+    level_names: dict[int, str],
+    levels: list[Level] | list[ViewLevel],
+) -> dict[str, Any]:
+    """The JSON of a Share dialog; `levels` are those it offers, lowest first."""
+
+    def entry(item: selectors.SharingEntry) -> dict[str, Any]:
+        data = {"subject": subject_data(item.rule), "label": item.label}
+        level = getattr(item.rule, "level", None)
+        if level is not None:
+            data["level"] = level_names[level]
+        return data
+
+    return {
+        "owner": {"accountId": owner, "label": sharing.owner_name},
+        "levels": [{"name": level.name, "label": level.label} for level in levels],
+        "rules": [entry(e) for e in sharing.rules],
+        "roles": [entry(e) for e in sharing.roles],
+    }
+
+
+def _sharing_candidates(request: Request, tenant: Tenant) -> Response:
+    """People and groups whose name matches the `q` parameter, found in Jira."""
+    query = request.query_params.get("q", "").strip()
+    shortest, longest = SHARING_QUERY_LENGTH
+    if not shortest <= len(query) <= longest:
+        return Response(
+            {"error": f"Type {shortest} to {longest} characters of a name."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    users, groups = jira_selectors.sharing_candidates_find(tenant=tenant, query=query)
+    return Response(
+        {
+            "users": [
+                {
+                    "subject": {"type": "user", "accountId": u.account_id},
+                    "label": u.display_name,
+                }
+                for u in users
+            ],
+            "groups": [
+                {"subject": {"type": "group", "name": g.name}, "label": g.name}
+                for g in groups
+            ],
+        }
+    )
 
 
 class StructureSharingApi(_Api):
@@ -499,14 +554,12 @@ class StructureSharingApi(_Api):
             tenant=self.context(request).tenant, structure=access.structure
         )
         return Response(
-            {
-                "owner": {
-                    "accountId": access.structure.owner_account_id,
-                    "label": sharing.owner_name,
-                },
-                "rules": [_sharing_entry(e) for e in sharing.rules],
-                "roles": [_sharing_entry(e) for e in sharing.roles],
-            }
+            _sharing_data(
+                sharing,
+                owner=access.structure.owner_account_id,
+                level_names=LEVEL_NAMES,
+                levels=STRUCTURE_SHARING_LEVELS,
+            )
         )
 
 
@@ -516,31 +569,49 @@ class StructureSharingCandidatesApi(_Api):
     @extend_schema(responses={200: dict})
     def get(self, request: Request, structure_id: int) -> Response:
         self.structure_access(request, structure_id, Level.CONTROL)
-        query = request.query_params.get("q", "").strip()
-        shortest, longest = SHARING_QUERY_LENGTH
-        if not shortest <= len(query) <= longest:
-            return Response(
-                {"error": f"Type {shortest} to {longest} characters of a name."},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        users, groups = jira_selectors.sharing_candidates_find(
-            tenant=self.context(request).tenant, query=query
+        return _sharing_candidates(request, self.context(request).tenant)
+
+
+class _ViewSharingApi(_Api):
+    def view_managed(self, request: Request, structure_id: int, view_id: int) -> View:
+        """The view if the caller may manage it (404 / 403 otherwise)."""
+        item = selectors.view_get_for_viewer(
+            structure_access=self.structure_access(request, structure_id),
+            account_id=self.context(request).account_id,
+            view_id=view_id,
+            level=ViewLevel.MANAGE,
+        )
+        if item.view is None:  # never for an ID: the built-in columns have none
+            raise Http404("No such view of this structure.")
+        return item.view
+
+
+class ViewSharingApi(_ViewSharingApi):
+    """A view's rules with readable names, and the project roles to add."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, structure_id: int, view_id: int) -> Response:
+        view = self.view_managed(request, structure_id, view_id)
+        sharing = selectors.view_sharing_get(
+            tenant=self.context(request).tenant, view=view
         )
         return Response(
-            {
-                "users": [
-                    {
-                        "subject": {"type": "user", "accountId": u.account_id},
-                        "label": u.display_name,
-                    }
-                    for u in users
-                ],
-                "groups": [
-                    {"subject": {"type": "group", "name": g.name}, "label": g.name}
-                    for g in groups
-                ],
-            }
+            _sharing_data(
+                sharing,
+                owner=view.owner_account_id,
+                level_names=VIEW_LEVEL_NAMES,
+                levels=VIEW_SHARING_LEVELS,
+            )
         )
+
+
+class ViewSharingCandidatesApi(_ViewSharingApi):
+    """People and groups whose name matches `q`, to share the view with."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, structure_id: int, view_id: int) -> Response:
+        self.view_managed(request, structure_id, view_id)
+        return _sharing_candidates(request, self.context(request).tenant)
 
 
 def _rule_data(rule: ViewPermission) -> dict[str, Any]:

@@ -91,6 +91,17 @@ def rows_payload(board: BoardData, page: RowsPage) -> dict[str, Any]:
     }
 
 
+def _view_sharing_urls(structure_id: int, view_id: int | None) -> dict[str, str]:
+    if view_id is None:  # the built-in columns: nothing to share
+        return {}
+    args = [structure_id, view_id]
+    return {
+        "sharingUrl": reverse("api:boards_api:view-sharing", args=args),
+        "candidatesUrl": reverse("api:boards_api:view-sharing-candidates", args=args),
+        "saveUrl": reverse("api:boards_api:view-permissions", args=args),
+    }
+
+
 def board_config(
     board: BoardData, *, expand_depth: int, view_links: dict[str, str]
 ) -> dict[str, Any]:
@@ -122,6 +133,7 @@ def board_config(
             "api:boards_api:sharing-candidates", args=[structure_id]
         ),
         "permissionsUrl": reverse("api:hierarchies:permissions", args=[structure_id]),
+        "viewSharingUrls": _view_sharing_urls(structure_id, board.view.id),
         "view": view_state(board),
         "viewLinks": view_links,
         "generationRunning": bool(board.generation.get("running")),

@@ -286,8 +286,8 @@ class SharingEntry:
 
 
 @dataclass(frozen=True)
-class StructureSharing:
-    """What the Share dialog shows: the owner, the rules, the roles one may add."""
+class Sharing:
+    """What a Share dialog shows: the owner, the rules, the roles one may add."""
 
     owner_name: str
     rules: list[SharingEntry]
@@ -303,11 +303,27 @@ def _role_label(role: JiraRoleActors) -> str:
     return f"{name} in {role.project_key or f'project {role.project_id}'}"
 
 
-def structure_sharing_get(*, tenant: Tenant, structure: Structure) -> StructureSharing:
-    """The structure's rules named as Jira names their subjects (CONTROL only: the
-    caller checks). Names are asked of Jira now; roles come from the roles cache."""
-    rules = hierarchies_selectors.permission_rules_list(structure=structure)
-    owner = structure.owner_account_id
+def structure_sharing_get(*, tenant: Tenant, structure: Structure) -> Sharing:
+    """The structure's rules, named (CONTROL only: the caller checks)."""
+    return _sharing_named(
+        tenant=tenant,
+        owner=structure.owner_account_id,
+        rules=hierarchies_selectors.permission_rules_list(structure=structure),
+    )
+
+
+def view_sharing_get(*, tenant: Tenant, view: View) -> Sharing:
+    """The view's rules, named (MANAGE on the view only: the caller checks)."""
+    return _sharing_named(
+        tenant=tenant, owner=view.owner_account_id, rules=list(view.rules.all())
+    )
+
+
+def _sharing_named(
+    *, tenant: Tenant, owner: str, rules: Sequence[RuleSubject]
+) -> Sharing:
+    """Rules named as Jira names their subjects: names are asked of Jira now, roles
+    come from the roles cache."""
     names = jira_selectors.user_names_get(
         tenant=tenant,
         account_ids=[owner, *(r.account_id for r in rules if r.subject_type == "user")],
@@ -325,7 +341,7 @@ def structure_sharing_get(*, tenant: Tenant, structure: Structure) -> StructureS
             return role_labels.get(key, f"Role {key[1]} in project {key[0]}")
         return "Everyone"
 
-    return StructureSharing(
+    return Sharing(
         owner_name=names.get(owner, owner),
         rules=[SharingEntry(r, label(r)) for r in rules],
         roles=sorted(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from boards import rendering, selectors
+from boards.models import ViewLevel
 from hierarchies.models import LEVEL_NAMES, Level
 from jira_sync.authentication import ConnectContext, connect_page
 from jira_sync.descriptor import BOARD_PAGE_MODULE
@@ -118,6 +119,8 @@ def board_detail(
         "structure": board.structure,
         "level_name": LEVEL_NAMES[board.structure_access.level].capitalize(),
         "can_share": board.structure_access.level >= Level.CONTROL,
+        "can_share_view": board.view.id is not None
+        and board.view.level >= ViewLevel.MANAGE,
         "view": board.view,
         "views": views,
         "data_as_of": board.data_as_of,

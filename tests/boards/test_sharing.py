@@ -112,3 +112,35 @@ def test_jira_down_while_searching_is_a_clear_503(sim_tenant, simulator, mine):
         simulator.set_faults()
     assert response.status_code == 503
     assert "Jira is not answering" in response.json()["error"]
+
+
+def test_a_view_owner_shares_it_by_name_with_view_levels(sim_tenant, release):
+    views = f"/api/v1/structures/{release.pk}/views"
+    created = context_client(sim_tenant, CAROL).post(
+        views, {"name": "Carol's", "columns": [{"kind": "summary"}]}, format="json"
+    )
+    assert created.status_code == 201
+    view = f"{views}/{created.json()['id']}"
+    body = context_client(sim_tenant, CAROL).get(f"{view}/sharing").json()
+    assert body["owner"] == {"accountId": CAROL, "label": "Carol Chen"}
+    assert [lv["name"] for lv in body["levels"]] == ["USE", "UPDATE", "MANAGE"]
+    assert body["rules"] == []
+    found = context_client(sim_tenant, CAROL).get(
+        f"{view}/sharing/candidates", {"q": "bob"}
+    )
+    assert found.json()["users"][0]["label"] == "Bob Brown"
+    context_client(sim_tenant, CAROL).put(
+        f"{view}/permissions",
+        {"rules": [{"subject": {"type": "user", "accountId": BOB}, "level": "UPDATE"}]},
+        format="json",
+    )
+    rules = context_client(sim_tenant, CAROL).get(f"{view}/sharing").json()["rules"]
+    assert [(r["label"], r["level"]) for r in rules] == [("Bob Brown", "UPDATE")]
+    # Bob may update the view, not manage who uses it; Nora cannot see the view.
+    assert context_client(sim_tenant, BOB).get(f"{view}/sharing").status_code == 403
+    bob_search = context_client(sim_tenant, BOB).get(
+        f"{view}/sharing/candidates", {"q": "car"}
+    )
+    assert bob_search.status_code == 403
+    nora = context_client(sim_tenant, NO_GROUP).get(f"{view}/sharing")
+    assert nora.status_code == 404

@@ -27,6 +27,17 @@ def open_board(page: Page, site: dict[str, Any], user: str, name: str) -> FrameL
     return frame
 
 
+def save_view_as(frame: FrameLocator, name: str) -> None:
+    """Save as a new view and wait for the board to show it."""
+    frame.locator("[data-testid=view-save-as]").click()
+    frame.locator("[data-testid=view-name]").fill(name)
+    frame.locator("[data-testid=view-dialog-submit]").click()
+    expect(frame.locator("[data-testid=view-select] option:checked")).to_have_text(
+        name, timeout=TIMEOUT
+    )
+    frame.locator("body[data-board-ready='1']").wait_for(timeout=TIMEOUT)
+
+
 def row(frame: FrameLocator, key: str) -> Any:
     return frame.locator(f"tr.sc-row[data-key='{key}']")
 
@@ -285,13 +296,7 @@ def test_use_only_viewer_saves_changes_as_a_new_view(page: Page, site: dict[str,
     expect(frame.locator("[data-testid=view-modified]")).to_be_visible()
     expect(frame.locator("[data-testid=view-save]")).to_be_disabled()
     frame.locator("[data-testid=columns-panel] [data-action=columns-close]").click()
-    frame.locator("[data-testid=view-save-as]").click()
-    frame.locator("[data-testid=view-name]").fill("Carol without people")
-    frame.locator("[data-testid=view-dialog-submit]").click()
-    expect(frame.locator("[data-testid=view-select] option:checked")).to_have_text(
-        "Carol without people", timeout=TIMEOUT
-    )
-    frame.locator("body[data-board-ready='1']").wait_for(timeout=TIMEOUT)
+    save_view_as(frame, "Carol without people")
     expect(frame.locator(".sc-board thead th.sc-col-assignee")).to_have_count(0)
     expect(frame.locator("[data-testid=view-modified]")).to_be_hidden()
     mine = View.objects.get(name="Carol without people")

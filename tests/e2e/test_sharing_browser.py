@@ -5,11 +5,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from boards.models import View, ViewLevel, ViewPermission
 from hierarchies import services
 from hierarchies.models import Level, PermissionRule
 from jira_simulator import datasets
 from tests.e2e.conftest import shot
-from tests.e2e.test_board_browser import TIMEOUT, open_board
+from tests.e2e.test_board_browser import TIMEOUT, open_board, save_view_as
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -61,3 +62,31 @@ def test_a_user_below_control_gets_no_share_button(page: Page, site: dict[str, A
     frame = open_board(page, site, datasets.BOB, "Release plan")  # Bob: Edit
     expect(frame.locator("[data-testid=access-level]")).to_have_text("Edit")
     expect(frame.locator("[data-testid=share-button]")).to_have_count(0)
+
+
+def test_a_view_is_shared_from_its_menu_with_view_levels(
+    page: Page, site: dict[str, Any]
+):
+    frame = open_board(page, site, datasets.CAROL, "Release plan")  # Carol: View
+    expect(frame.locator("[data-testid=share-button]")).to_have_count(0)
+    save_view_as(frame, "Carol's columns")
+    frame.locator("[data-testid=view-menu-button]").click()
+    frame.locator("[data-testid=view-share]").click()
+    dialog = frame.locator("[data-testid=share-dialog]")
+    expect(dialog.locator("[data-testid=share-title]")).to_have_text(
+        "Share the view Carol's columns", timeout=TIMEOUT
+    )
+    dialog.locator("[data-testid=share-search]").fill("bob")
+    dialog.locator("[data-testid=share-found] button", has_text="Bob Brown").click(
+        timeout=TIMEOUT
+    )
+    rule = dialog.locator("[data-testid=share-rules] li", has_text="Bob Brown")
+    expect(rule.locator("select option")).to_have_text(["Use", "Update", "Manage"])
+    rule.locator("select").select_option("UPDATE")
+    dialog.locator("[data-testid=share-save]").click()
+    expect(frame.locator("[data-testid=flag]")).to_contain_text(
+        "Sharing saved: 1 row", timeout=TIMEOUT
+    )
+    view = View.objects.get(name="Carol's columns")
+    shared = ViewPermission.objects.get(view=view)
+    assert (shared.account_id, shared.level) == (datasets.BOB, ViewLevel.UPDATE)
