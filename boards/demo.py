@@ -20,6 +20,9 @@ from jira_sync import selectors as jira_selectors
 from jira_sync.models import Tenant
 
 DEMO_OWNER = "structure-cloud-demo"
+# The demo site's administrators control the seeded structures, so the demo shows
+# sharing (Alice) next to editing (the project teams) and viewing (everyone).
+DEMO_CONTROL = Rule(subject_type="group", level=Level.CONTROL, group_name="site-admins")
 MAX_EPICS = 12
 
 
@@ -158,6 +161,7 @@ def demo_structure_create(*, tenant: Tenant, spec: DemoSpec) -> Structure | None
         rules=[
             Rule(subject_type="everyone", level=Level.VIEW),
             Rule(subject_type="group", level=Level.EDIT, group_name=spec.editors_group),
+            DEMO_CONTROL,
         ],
     )
     actions = _actions_for(tenant, spec, structure)
@@ -208,7 +212,7 @@ def demo_generated_structure_create(*, tenant: Tenant) -> Structure | None:
     hierarchies_services.permission_rules_replace(
         structure=structure,
         actor=DEMO_OWNER,
-        rules=[Rule(subject_type="everyone", level=Level.VIEW)],
+        rules=[Rule(subject_type="everyone", level=Level.VIEW), DEMO_CONTROL],
     )
     _, written = hierarchies_services.folder_create(
         structure=structure,

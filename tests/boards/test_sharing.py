@@ -144,3 +144,12 @@ def test_a_view_owner_shares_it_by_name_with_view_levels(sim_tenant, release):
     assert bob_search.status_code == 403
     nora = context_client(sim_tenant, NO_GROUP).get(f"{view}/sharing")
     assert nora.status_code == 404
+
+
+def test_the_demo_site_admins_may_share_the_seeded_structures(sim_tenant, demo):
+    body = sharing(sim_tenant, demo["Release plan"], ALICE).json()
+    assert [(r["label"], r["level"]) for r in body["rules"]] == [
+        ("Everyone", "VIEW"),
+        ("web-team", "EDIT"),
+        ("site-admins", "CONTROL"),
+    ]
