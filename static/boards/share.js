@@ -148,12 +148,20 @@
     roleSelect.value = "";
   });
   dialog.addEventListener("click", function (event) {
+    // A click anywhere but the search closes its list of matches.
+    if (!event.target.closest(".sc-share__search")) found.classList.add("sc-hidden");
     var action = event.target.closest("[data-share]");
     if (!action) return;
     if (action.getAttribute("data-share") === "everyone") add({ type: "everyone" }, "Everyone");
     else close();
   });
-  dialog.addEventListener("keydown", function (event) { if (event.key === "Escape") { event.stopPropagation(); close(); } });
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    event.stopPropagation();
+    // Escape first closes the list of matches, then the dialog.
+    if (!found.classList.contains("sc-hidden")) found.classList.add("sc-hidden");
+    else close();
+  });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var rules = entries.map(function (e) { return { subject: e.subject, level: e.level }; });

@@ -30,8 +30,14 @@ def test_owner_shares_a_new_structure_with_a_person_found_by_name(
     expect(dialog.locator("[data-testid=share-owner]")).to_have_text("Alice Adams")
     expect(dialog.locator("[data-testid=share-private]")).to_be_visible()
 
-    dialog.locator("[data-testid=share-search]").fill("nor")
+    search = dialog.locator("[data-testid=share-search]")
+    search.fill("nor")
     found = dialog.locator("[data-testid=share-found]")
+    expect(found).to_contain_text("Nora Novak", timeout=TIMEOUT)
+    search.press("Escape")  # closes the matches, not the dialog
+    expect(found).to_be_hidden()
+    expect(dialog).to_be_visible()
+    search.fill("nora")
     found.locator("button", has_text="Nora Novak").click(timeout=TIMEOUT)
     dialog.locator("[data-testid=share-role]").select_option(label="Developers in WEB")
     rules = dialog.locator("[data-testid=share-rules] li")
