@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import jwt
 import requests
@@ -194,6 +196,17 @@ def context_token(
         "aud": [inst.client_key],
     }
     return sign_hs256(claims, inst.shared_secret)
+
+
+_CONTEXT_VARIABLE = re.compile(r"\{([\w.-]+)\}")
+
+
+def module_url_fill(template: str, variables: Mapping[str, str]) -> str:
+    """A module URL with Jira's context variables (`{project.key}`, `{issue.id}`,
+    `{ac.name}`) filled in, URL-encoded; one without a value becomes empty."""
+    return _CONTEXT_VARIABLE.sub(
+        lambda m: quote(variables.get(m.group(1), ""), safe=""), template
+    )
 
 
 def signed_page_url(

@@ -212,6 +212,23 @@ def _page(title: str, site: Site, viewer: str, body: str, *, script: str = "") -
 </body></html>"""
 
 
+def _app_frame(
+    inst: Installation,
+    src: str,
+    context: Mapping[str, object],
+    *,
+    fill: bool,
+    attributes: str,
+) -> str:
+    """The app's iframe, as HOST_SCRIPT finds it: `fill` pages size to the view."""
+    return (
+        f'<iframe id="app-frame" src="{html.escape(src)}" '
+        f'data-app-key="{html.escape(inst.app_key)}" '
+        f"data-context='{html.escape(json.dumps(context))}' "
+        f'data-fill="{int(fill)}" {attributes}></iframe>'
+    )
+
+
 def iframe_page(
     site: Site,
     viewer: str,
@@ -229,10 +246,12 @@ def iframe_page(
             viewer,
             f'<div class="notice" id="no-app">{html.escape(missing)}</div>',
         )
-    frame = (
-        f'<iframe id="app-frame" src="{html.escape(src)}" data-app-key="{html.escape(inst.app_key)}" '
-        f"data-context='{html.escape(json.dumps(context))}' data-fill=\"1\" "
-        'style="height:calc(100vh - 80px)"></iframe>'
+    frame = _app_frame(
+        inst,
+        src,
+        context,
+        fill=True,
+        attributes='style="height:calc(100vh - 80px)"',
     )
     return _page(title, site, viewer, frame, script=HOST_SCRIPT)
 
@@ -283,11 +302,12 @@ def issue_page(
     panels = inst.descriptor.get("modules", {}).get("webPanels") or [{}]
     name = str((panels[0].get("name") or {}).get("value") or inst.app_key)
     context = {"jira": {"issue": {"key": issue.key, "id": str(issue.id)}}}
-    frame = (
-        f'<iframe id="app-frame" src="{html.escape(src)}" '
-        f'data-app-key="{html.escape(inst.app_key)}" '
-        f"data-context='{html.escape(json.dumps(context))}' "
-        f'title="{html.escape(name)}" style="height:120px"></iframe>'
+    frame = _app_frame(
+        inst,
+        src,
+        context,
+        fill=False,
+        attributes=f'title="{html.escape(name)}" style="height:120px"',
     )
     body = (
         '<div style="display:flex;gap:24px;align-items:flex-start">'

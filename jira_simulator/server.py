@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import socket
 import struct
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -321,15 +320,28 @@ class SimulatorApp:
             return next((i for i in installs if i.app_key == wanted), None)
         return installs[0] if installs else None
 
+    def _page_src(
+        self,
+        inst: connect.Installation,
+        template: str,
+        viewer: str,
+        variables: Mapping[str, str],
+    ) -> str:
+        """The iframe URL of a module: context variables filled, signed for `viewer`."""
+        return connect.signed_page_url(
+            inst,
+            connect.module_url_fill(template, variables),
+            account_id=viewer,
+            site_base_url=self.sim.base_url,
+        )
+
     def host_home(self, request: Request) -> Response:
         viewer, session = self._viewer(request)
         inst = self._installation(request)
         module = inst.module_url("generalPages") if inst else None
         src = None
         if inst is not None and module is not None:
-            src = connect.signed_page_url(
-                inst, module, account_id=viewer, site_base_url=self.sim.base_url
-            )
+            src = self._page_src(inst, module, viewer, {})
         missing = (
             "No app is installed on this Jira site yet. Start the app and run the simulator "
             'with --app-url, or POST {"appUrl": ...} to /_sim/install.'
@@ -355,14 +367,8 @@ class SimulatorApp:
         module = inst.page_module(module_key) if inst else None
         src = None
         if inst is not None and module is not None:
-            url = re.sub(
-                r"\{ac\.([\w.-]+)\}",
-                lambda m: quote(request.args.get(f"ac.{m.group(1)}", ""), safe=""),
-                module[1],
-            )
-            src = connect.signed_page_url(
-                inst, url, account_id=viewer, site_base_url=self.sim.base_url
-            )
+            custom = {k: v for k, v in request.args.items() if k.startswith("ac.")}
+            src = self._page_src(inst, module[1], viewer, custom)
         text = host.iframe_page(
             self.sim.site,
             viewer,
@@ -393,11 +399,11 @@ class SimulatorApp:
         module = inst.module_url("jiraProjectPages") if inst else None
         src = None
         if inst is not None and module is not None:
-            url = module.replace("{project.key}", quote(project.key)).replace(
-                "{project.id}", str(project.id)
-            )
-            src = connect.signed_page_url(
-                inst, url, account_id=viewer, site_base_url=self.sim.base_url
+            src = self._page_src(
+                inst,
+                module,
+                viewer,
+                {"project.key": project.key, "project.id": str(project.id)},
             )
         context = {"jira": {"project": {"key": project.key, "id": str(project.id)}}}
         missing = (
@@ -424,15 +430,8 @@ class SimulatorApp:
         module = inst.module_url("webPanels") if inst else None
         panel = None
         if visible and inst is not None and module is not None and issue is not None:
-            url = module.replace("{issue.key}", quote(issue.key)).replace(
-                "{issue.id}", str(issue.id)
-            )
-            panel = (
-                inst,
-                connect.signed_page_url(
-                    inst, url, account_id=viewer, site_base_url=self.sim.base_url
-                ),
-            )
+            variables = {"issue.key": issue.key, "issue.id": str(issue.id)}
+            panel = (inst, self._page_src(inst, module, viewer, variables))
         return self._html(
             host.issue_page(self.sim.site, viewer, issue, key, panel=panel),
             session,
