@@ -21,7 +21,6 @@ from boards import board as board_lib
 from boards import export, rendering, selectors, services
 from boards.columns import Column, ColumnsError, columns_parse
 from boards.models import (
-    VIEW_LEVEL_NAMES,
     VIEW_LEVELS_BY_NAME,
     View,
     ViewLevel,
@@ -34,7 +33,7 @@ from hierarchies.apis import (
     subject_fields,
 )
 from hierarchies.forest import ForestError
-from hierarchies.models import LEVEL_NAMES, Level
+from hierarchies.models import Level
 from hierarchies.selectors import StructureAccess
 from hierarchies.services import VersionConflict
 from jira_sync import selectors as jira_selectors
@@ -494,19 +493,17 @@ VIEW_SHARING_LEVELS = [ViewLevel.USE, ViewLevel.UPDATE, ViewLevel.MANAGE]
 
 
 def _sharing_data(
-    sharing: selectors.Sharing,
-    *,
-    owner: str,
-    level_names: dict[int, str],
-    levels: list[Level] | list[ViewLevel],
+    sharing: selectors.Sharing, *, owner: str, levels: list[Level] | list[ViewLevel]
 ) -> dict[str, Any]:
-    """The JSON of a Share dialog; `levels` are those it offers, lowest first."""
+    """The JSON of a Share dialog; `levels` are those it offers, lowest first (their
+    enum also names the level of each rule)."""
+    level_of = type(levels[0])
 
     def entry(item: selectors.SharingEntry) -> dict[str, Any]:
         data = {"subject": subject_data(item.rule), "label": item.label}
         level = getattr(item.rule, "level", None)
         if level is not None:
-            data["level"] = level_names[level]
+            data["level"] = level_of(level).name
         return data
 
     return {
@@ -557,7 +554,6 @@ class StructureSharingApi(_Api):
             _sharing_data(
                 sharing,
                 owner=access.structure.owner_account_id,
-                level_names=LEVEL_NAMES,
                 levels=STRUCTURE_SHARING_LEVELS,
             )
         )
@@ -599,7 +595,6 @@ class ViewSharingApi(_ViewSharingApi):
             _sharing_data(
                 sharing,
                 owner=view.owner_account_id,
-                level_names=VIEW_LEVEL_NAMES,
                 levels=VIEW_SHARING_LEVELS,
             )
         )

@@ -111,7 +111,7 @@ def board_config(
         "structureId": structure_id,
         "version": board.forest.version,
         "viewId": board.view.id,
-        # Where board.js keeps unsaved column changes (sessionStorage, this tab only).
+        # Under which name board.js keeps unsaved column changes (AP.cookie, a day).
         "columnsDraftKey": (
             f"sc-columns:{board.tenant.pk}:{board.account_id}:{structure_id}:"
             f"{board.view.id or 'built-in'}"
