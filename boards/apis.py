@@ -74,6 +74,19 @@ class _Api(APIView):
     def context(self, request: Request) -> ConnectContext:
         return context_of(request)
 
+    def board(
+        self, request: Request, structure_id: int, query: dict[str, Any]
+    ) -> selectors.BoardData:
+        """The caller's board in the view and columns its validated `query` names."""
+        context = self.context(request)
+        return selectors.board_get(
+            tenant=context.tenant,
+            account_id=context.account_id,
+            structure_id=structure_id,
+            view_id=query.get("view"),
+            columns=query.get("columns"),
+        )
+
     def structure_access(
         self, request: Request, structure_id: int, level: Level = Level.VIEW
     ) -> StructureAccess:
@@ -144,15 +157,8 @@ class BoardRowsApi(_Api):
 
     @extend_schema(parameters=[RowsQuerySerializer])
     def get(self, request: Request, structure_id: int) -> Response:
-        context = self.context(request)
         query = input_validated(RowsQuerySerializer, request.query_params.dict())
-        board = selectors.board_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-            view_id=query.get("view"),
-            columns=query.get("columns"),
-        )
+        board = self.board(request, structure_id, query)
         if query.get("q", "").strip() and query.get("under") is None:
             if query.get("version") not in (None, board.forest.version):
                 raise selectors.StaleVersion(board.forest.version)
@@ -194,13 +200,7 @@ class BoardExportApi(_Api):
     def get(self, request: Request, structure_id: int) -> HttpResponse:
         context = self.context(request)
         query = input_validated(self.QuerySerializer, request.query_params.dict())
-        board = selectors.board_get(
-            tenant=context.tenant,
-            account_id=context.account_id,
-            structure_id=structure_id,
-            view_id=query.get("view"),
-            columns=query.get("columns"),
-        )
+        board = self.board(request, structure_id, query)
         page = selectors.board_rows_get(
             board=board, expand_depth=query["expandDepth"], limit=EXPORT_MAX_ROWS
         )

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from array import array
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any
@@ -841,36 +841,43 @@ def project_structures_get(
     *, tenant: Tenant, account_id: str, project_key: str
 ) -> tuple[list[StructureHit], str]:
     """Structures holding issues of a project that the viewer may browse."""
-    try:
+
+    def browsable() -> set[int]:
         ids = jira_selectors.issue_ids_search(
             tenant=tenant, jql=f'project = "{project_key}"', limit=10000
         )
-        browsable = jira_selectors.issues_browsable_filter(
+        return jira_selectors.issues_browsable_filter(
             tenant=tenant, account_id=account_id, issue_ids=ids
         )
-    except JiraError as exc:
-        return [], _problem_text(exc)
-    return (
-        structures_containing_get(
-            tenant=tenant, account_id=account_id, issue_ids=browsable
-        ),
-        "",
-    )
+
+    return _structures_holding(tenant=tenant, account_id=account_id, find=browsable)
 
 
 def issue_structures_get(
     *, tenant: Tenant, account_id: str, issue_id: int
 ) -> tuple[list[StructureHit], str]:
     """Structures holding this issue, if the viewer may browse it."""
-    try:
-        browsable = jira_selectors.issues_browsable_filter(
+    return _structures_holding(
+        tenant=tenant,
+        account_id=account_id,
+        find=lambda: jira_selectors.issues_browsable_filter(
             tenant=tenant, account_id=account_id, issue_ids=[issue_id]
-        )
+        ),
+    )
+
+
+def _structures_holding(
+    *, tenant: Tenant, account_id: str, find: Callable[[], Iterable[int]]
+) -> tuple[list[StructureHit], str]:
+    """Structures holding the issues `find` returns, or none and the reason when
+    Jira could not answer it (the page shows it instead of failing)."""
+    try:
+        issue_ids = find()
     except JiraError as exc:
         return [], _problem_text(exc)
     return (
         structures_containing_get(
-            tenant=tenant, account_id=account_id, issue_ids=browsable
+            tenant=tenant, account_id=account_id, issue_ids=issue_ids
         ),
         "",
     )
